@@ -1,0 +1,145 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { HTTPException } from 'hono/http-exception';
+import { methodNotAllowed } from 'hono/method-not-allowed';
+import { requestId } from 'hono/request-id';
+import { secureHeaders } from 'hono/secure-headers';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { ZodError } from 'zod';
+import { createDb } from './db/client.ts';
+import type { App, AppEnv } from './env.ts';
+import { ApiError, type FieldError, type ProblemCode, problemBody } from './lib/errors.ts';
+import { logLine } from './lib/log.ts';
+import { registerAuthRoutes } from './routes/auth/index.ts';
+import { registerDocsRoutes } from './routes/docs/index.ts';
+import { registerHealthRoutes } from './routes/health/index.ts';
+import { registerUserRoutes } from './routes/users/index.ts';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** `body.price`, `query.page`, `path.id`: where a bad value sits, in the words a client uses. */
+const TARGET_NAMES: Record<string, string> = { json: 'body', form: 'body', query: 'query', param: 'path', header: 'header', cookie: 'cookie' };
+
+export function zodFieldErrors(target: string, error: ZodError): FieldError[] {
+  const prefix = TARGET_NAMES[target] ?? target;
+  return error.issues.map((issue) => ({
+    path: [prefix, ...issue.path.map(String)].join('.'),
+    message: issue.message,
+  }));
+}
+
+export function validationError(errors: FieldError[]): ApiError {
+  const n = errors.length;
+  return new ApiError('validation_failed', `The request has ${n} invalid field${n === 1 ? '' : 's'}.`, { errors });
+}
+
+function problem(c: Context<AppEnv>, error: ApiError): Response {
+  const body = problemBody(error.code, error.message, c.get('requestId'), error.errors, error.extensions);
+  return c.json(body, body.status as ContentfulStatusCode, {
+    'Content-Type': 'application/problem+json',
+    ...error.headers,
+  });
+}
+
+/** Maps Hono's own exceptions (malformed JSON, media type, body limit) onto the problem codes. */
+function fromHttpException(error: HTTPException): ApiError {
+  const codes: Partial<Record<number, ProblemCode>> = {
+    400: 'bad_request',
+    401: 'unauthorized',
+    403: 'forbidden',
+    404: 'not_found',
+    413: 'payload_too_large',
+    415: 'unsupported_media_type',
+  };
+  const code = codes[error.status];
+  if (!code) return new ApiError('internal', 'The server could not complete the request.');
+  let detail = error.message || undefined;
+  if (code === 'bad_request' && /json/i.test(error.message)) detail = 'The request body is not valid JSON.';
+  if (code === 'bad_request' && /content-type/i.test(error.message)) {
+    return new ApiError('unsupported_media_type', 'The request body must be application/json.');
+  }
+  if (code === 'unsupported_media_type') detail = 'The request body must be application/json.';
+  return new ApiError(code, detail);
+}
+
+export function createApp(): App {
+  const app: App = new OpenAPIHono<AppEnv>({
+    // `/products` and `/products/` are one route: the original Django clients always send the slash.
+    strict: false,
+    defaultHook: (result) => {
+      if (!result.success) throw validationError(zodFieldErrors(result.target, result.error));
+    },
+  });
+
+  app.use(requestId());
+  app.use(async (c, next) => {
+    const started = Date.now();
+    await next();
+    logLine(c.env, 'info', 'request', {
+      request_id: c.get('requestId'),
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      duration_ms: Date.now() - started,
+      user_id: c.get('user')?.userId,
+    });
+  });
+  app.use(secureHeaders({ crossOriginResourcePolicy: 'cross-origin' }));
+  app.use((c, next) => {
+    const allowed = (c.env.CORS_ORIGINS ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean);
+    return cors({
+      origin: (origin) => (allowed.includes('*') ? '*' : allowed.includes(origin) ? origin : null),
+      allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'],
+      allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+      exposeHeaders: ['X-Request-Id', 'Location', 'Retry-After', 'WWW-Authenticate'],
+      maxAge: 600,
+    })(c, next);
+  });
+  app.use(
+    methodNotAllowed({
+      app,
+      onMethodNotAllowed: (c, methods) =>
+        problem(c, new ApiError('method_not_allowed', `${c.req.method} is not allowed here; use ${methods.join(', ')}.`, {
+          headers: { Allow: methods.join(', ') },
+        })),
+    }),
+  );
+  app.use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ApiError('payload_too_large', `The request body is over ${MAX_BODY_BYTES} bytes.`);
+      },
+    }),
+  );
+  app.use(async (c, next) => {
+    c.set('db', createDb(c.env.DB));
+    await next();
+  });
+
+  registerHealthRoutes(app);
+  registerAuthRoutes(app);
+  registerUserRoutes(app);
+  registerDocsRoutes(app);
+
+  app.notFound((c) => problem(c, new ApiError('not_found', `No route for ${c.req.method} ${c.req.path}.`)));
+
+  app.onError((error, c) => {
+    if (error instanceof ApiError) return problem(c, error);
+    if (error instanceof HTTPException) return problem(c, fromHttpException(error));
+    logLine(c.env, 'error', 'unhandled error', {
+      request_id: c.get('requestId'),
+      name: error.name,
+      message: error.message,
+      stack: error.stack,
+    });
+    return problem(c, new ApiError('internal', 'The server could not complete the request.'));
+  });
+
+  return app;
+}

@@ -1,0 +1,28 @@
+import type { OpenAPIHono, RouteConfig, RouteHandler } from '@hono/zod-openapi';
+import type { Database } from './db/client.ts';
+import type { AccessClaims } from './lib/tokens.ts';
+
+/**
+ * Bindings: `Env` comes from `wrangler types` (worker-configuration.d.ts); secrets are set with
+ * `wrangler secret put` (or .dev.vars locally) and so are declared here.
+ */
+export interface Bindings extends Env {
+  JWT_SECRET: string;
+  GEMINI_API_KEY?: string;
+  GEMINI_BASE_URL?: string;
+}
+
+export interface AppVariables {
+  requestId: string;
+  db: Database;
+  /** Set by the auth middleware on routes that require a user. */
+  user: AccessClaims;
+}
+
+export interface AppEnv {
+  Bindings: Bindings;
+  Variables: AppVariables;
+}
+
+export type App = OpenAPIHono<AppEnv>;
+export type AppRouteHandler<R extends RouteConfig> = RouteHandler<R, AppEnv>;

@@ -1,0 +1,24 @@
+/**
+ * One JSON object per line: Workers Logs and `wrangler tail` index the fields.
+ * Callers pass only what is safe to keep: never tokens, passwords or request bodies.
+ */
+const LEVELS = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 } as const;
+export type LogLevel = Exclude<keyof typeof LEVELS, 'silent'>;
+
+function threshold(env: { LOG_LEVEL?: string } | undefined): number {
+  const configured = env?.LOG_LEVEL as keyof typeof LEVELS | undefined;
+  return (configured && LEVELS[configured]) ?? LEVELS.info;
+}
+
+export function logLine(
+  env: { LOG_LEVEL?: string } | undefined,
+  level: LogLevel,
+  msg: string,
+  fields: Record<string, unknown> = {},
+): void {
+  if (LEVELS[level] < threshold(env)) return;
+  const line = JSON.stringify({ level, msg, time: new Date().toISOString(), ...fields });
+  if (level === 'error') console.error(line);
+  else if (level === 'warn') console.warn(line);
+  else console.log(line);
+}

@@ -1,0 +1,103 @@
+import { eq, sql } from 'drizzle-orm';
+import type { AppRouteHandler, Bindings } from '../../env.ts';
+import { users } from '../../db/schema.ts';
+import { ApiError } from '../../lib/errors.ts';
+import { logLine } from '../../lib/log.ts';
+import { DUMMY_PASSWORD_HASH, hashPassword, needsRehash, verifyPassword } from '../../lib/password.ts';
+import { toUser } from '../users/users.schemas.ts';
+import type { login, logout, refresh, register } from './auth.routes.ts';
+import { issueTokens, revokeRefreshToken, rotateRefreshToken } from './auth.service.ts';
+import type { ThrottlePolicy } from '../../durable/login-throttle.ts';
+
+/** Per account: slows guessing one password to 5 tries per 15 minutes. */
+export const ACCOUNT_THROTTLE: ThrottlePolicy = { maxFailures: 5, windowSeconds: 15 * 60 };
+/** Per client address: bounds spraying one password across many accounts. */
+export const ADDRESS_THROTTLE: ThrottlePolicy = { maxFailures: 50, windowSeconds: 15 * 60 };
+
+function throttles(env: Bindings, identifier: string, address: string) {
+  return [
+    { stub: env.LOGIN_THROTTLE.getByName(`account:${identifier.toLowerCase()}`), policy: ACCOUNT_THROTTLE },
+    { stub: env.LOGIN_THROTTLE.getByName(`ip:${address}`), policy: ADDRESS_THROTTLE },
+  ] as const;
+}
+
+function tooManyAttempts(retryAfter: number): ApiError {
+  return new ApiError('rate_limited', `Too many failed logins. Try again in ${retryAfter} seconds.`, {
+    headers: { 'Retry-After': String(retryAfter) },
+  });
+}
+
+export const registerHandler: AppRouteHandler<typeof register> = async (c) => {
+  const { username, email, password } = c.req.valid('json');
+  const db = c.var.db;
+  const taken = await db
+    .select({ username: users.username, email: users.email })
+    .from(users)
+    .where(sql`${users.username} = ${username} COLLATE NOCASE OR ${users.email} = ${email}`);
+  const conflicts = [
+    ...(taken.some((u) => u.username.toLowerCase() === username.toLowerCase())
+      ? [{ path: 'body.username', message: 'A user with that username already exists.' }]
+      : []),
+    ...(taken.some((u) => u.email === email) ? [{ path: 'body.email', message: 'A user with that email already exists.' }] : []),
+  ];
+  if (conflicts.length > 0) throw new ApiError('conflict', 'The username or email is already registered.', { errors: conflicts });
+
+  const passwordHash = await hashPassword(password);
+  // The unique indexes still decide a race between two identical sign-ups: ON CONFLICT makes
+  // the loser insert nothing (and answer 409) instead of raising a constraint error.
+  const [row] = await db.insert(users).values({ username, email, passwordHash, role: 'customer' }).onConflictDoNothing().returning();
+  if (!row) throw new ApiError('conflict', 'The username or email is already registered.');
+  c.header('Location', `/users/${row.id}/`);
+  return c.json(toUser(row), 201);
+};
+
+export const loginHandler: AppRouteHandler<typeof login> = async (c) => {
+  const { username: identifier, password } = c.req.valid('json');
+  const address = c.req.header('CF-Connecting-IP') ?? 'unknown';
+  const guards = throttles(c.env, identifier, address);
+
+  // A locked key is refused before the password is checked: a correct guess during the
+  // lock must look exactly like a wrong one.
+  const waits = await Promise.all(guards.map(({ stub, policy }) => stub.check(policy)));
+  const wait = Math.max(...waits);
+  if (wait > 0) throw tooManyAttempts(wait);
+
+  const db = c.var.db;
+  const byEmail = identifier.includes('@');
+  const [user] = await db
+    .select()
+    .from(users)
+    .where(byEmail ? eq(users.email, identifier.toLowerCase()) : sql`${users.username} = ${identifier} COLLATE NOCASE`);
+  // Unknown users cost one hash too, so timing does not reveal which accounts exist.
+  const valid = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
+  if (!user || !valid) {
+    await Promise.all(guards.map(({ stub, policy }) => stub.recordFailure(policy)));
+    logLine(c.env, 'info', 'login failed', { request_id: c.var.requestId, known_user: Boolean(user) });
+    throw new ApiError('unauthorized', 'No active account found with the given credentials.', {
+      headers: { 'WWW-Authenticate': 'Bearer realm="edgeshop"' },
+    });
+  }
+
+  const tokens = await issueTokens(db, user, c.env.JWT_SECRET);
+  await guards[0].stub.reset();
+  if (needsRehash(user.passwordHash)) {
+    await db.update(users).set({ passwordHash: await hashPassword(password), updatedAt: new Date().toISOString() }).where(eq(users.id, user.id));
+  }
+  return c.json(tokens, 200);
+};
+
+export const refreshHandler: AppRouteHandler<typeof refresh> = async (c) => {
+  const outcome = await rotateRefreshToken(c.var.db, c.req.valid('json').refresh, c.env.JWT_SECRET);
+  if (!outcome.ok) {
+    if (outcome.reuse) logLine(c.env, 'warn', 'refresh token reuse: family revoked', { request_id: c.var.requestId });
+    throw new ApiError('unauthorized', 'The refresh token is invalid, expired, revoked or already used.', {
+      headers: { 'WWW-Authenticate': 'Bearer realm="edgeshop", error="invalid_token"' },
+    });
+  }
+  return c.json(outcome.tokens, 200);
+};
+
+export const logoutHandler: AppRouteHandler<typeof logout> = async (c) => {
+  await revokeRefreshToken(c.var.db, c.req.valid('json').refresh);
+  return c.body(null, 204);
+};

@@ -1,0 +1,26 @@
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
+import { defineConfig } from 'vitest/config';
+
+// Tests run inside workerd with the real D1, Durable Objects and Queues from wrangler.toml.
+// Only the settings a developer keeps in .dev.vars are given here, with test-only values.
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations('./migrations');
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: './wrangler.toml' },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            JWT_SECRET: 'test-only-jwt-secret-0123456789abcdef0123456789',
+            LOG_LEVEL: 'error',
+          },
+        },
+      }),
+    ],
+    test: {
+      setupFiles: ['./test/support/setup.ts'],
+      include: ['test/**/*.test.ts'],
+    },
+  };
+});
