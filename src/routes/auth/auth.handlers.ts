@@ -14,9 +14,13 @@ export const ACCOUNT_THROTTLE: ThrottlePolicy = { maxFailures: 5, windowSeconds:
 /** Per client address: bounds spraying one password across many accounts. */
 export const ADDRESS_THROTTLE: ThrottlePolicy = { maxFailures: 50, windowSeconds: 15 * 60 };
 
-function throttles(env: Bindings, identifier: string, address: string) {
+/**
+ * The account key is the user's id when the name resolves, so `Ada`, `ada` and
+ * `ada@example.com` share one count; unknown names are counted by the name tried.
+ */
+function throttles(env: Bindings, account: string, address: string) {
   return [
-    { stub: env.LOGIN_THROTTLE.getByName(`account:${identifier.toLowerCase()}`), policy: ACCOUNT_THROTTLE },
+    { stub: env.LOGIN_THROTTLE.getByName(`account:${account}`), policy: ACCOUNT_THROTTLE },
     { stub: env.LOGIN_THROTTLE.getByName(`ip:${address}`), policy: ADDRESS_THROTTLE },
   ] as const;
 }
@@ -53,8 +57,14 @@ export const registerHandler: AppRouteHandler<typeof register> = async (c) => {
 
 export const loginHandler: AppRouteHandler<typeof login> = async (c) => {
   const { username: identifier, password } = c.req.valid('json');
+  const db = c.var.db;
+  const byEmail = identifier.includes('@');
+  const [user] = await db
+    .select()
+    .from(users)
+    .where(byEmail ? eq(users.email, identifier.toLowerCase()) : sql`${users.username} = ${identifier} COLLATE NOCASE`);
   const address = c.req.header('CF-Connecting-IP') ?? 'unknown';
-  const guards = throttles(c.env, identifier, address);
+  const guards = throttles(c.env, user ? `id:${user.id}` : `name:${identifier.toLowerCase()}`, address);
 
   // A locked key is refused before the password is checked: a correct guess during the
   // lock must look exactly like a wrong one.
@@ -62,12 +72,6 @@ export const loginHandler: AppRouteHandler<typeof login> = async (c) => {
   const wait = Math.max(...waits);
   if (wait > 0) throw tooManyAttempts(wait);
 
-  const db = c.var.db;
-  const byEmail = identifier.includes('@');
-  const [user] = await db
-    .select()
-    .from(users)
-    .where(byEmail ? eq(users.email, identifier.toLowerCase()) : sql`${users.username} = ${identifier} COLLATE NOCASE`);
   // Unknown users cost one hash too, so timing does not reveal which accounts exist.
   const valid = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
   if (!user || !valid) {

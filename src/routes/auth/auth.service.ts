@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
 import { refreshTokens, type UserRow, users } from '../../db/schema.ts';
 import {
@@ -53,26 +53,26 @@ export async function rotateRefreshToken(db: Database, presented: string, secret
   const newHash = await hashRefreshToken(successor);
   const now = new Date().toISOString();
 
-  const [claimed] = await db.batch([
-    db
-      .update(refreshTokens)
-      .set({ usedAt: now, replacedBy: newHash })
-      .where(
-        and(
-          eq(refreshTokens.tokenHash, oldHash),
-          isNull(refreshTokens.usedAt),
-          isNull(refreshTokens.revokedAt),
-          gt(refreshTokens.expiresAt, now),
-        ),
+  // Plain D1 statements: drizzle's batch() cannot carry a parameterised INSERT ... SELECT.
+  const d1 = db.$client;
+  const [claimed] = await d1.batch<{ user_id: number }>([
+    d1
+      .prepare(
+        `UPDATE refresh_tokens SET used_at = ?1, replaced_by = ?2
+         WHERE token_hash = ?3 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?1
+         RETURNING user_id`,
       )
-      .returning({ userId: refreshTokens.userId }),
-    db.run(sql`
-      INSERT INTO refresh_tokens (token_hash, family_id, user_id, created_at, expires_at)
-      SELECT ${newHash}, family_id, user_id, ${now}, ${isoIn(REFRESH_TOKEN_TTL_SECONDS, Date.parse(now))}
-      FROM refresh_tokens WHERE token_hash = ${oldHash} AND replaced_by = ${newHash}`),
+      .bind(now, newHash, oldHash),
+    // Copies the family only when the UPDATE above claimed the token for this successor.
+    d1
+      .prepare(
+        `INSERT INTO refresh_tokens (token_hash, family_id, user_id, created_at, expires_at)
+         SELECT ?1, family_id, user_id, ?2, ?3 FROM refresh_tokens WHERE token_hash = ?4 AND replaced_by = ?1`,
+      )
+      .bind(newHash, now, isoIn(REFRESH_TOKEN_TTL_SECONDS, Date.parse(now)), oldHash),
   ]);
 
-  const userId = claimed[0]?.userId;
+  const userId = claimed?.results[0]?.user_id;
   if (userId === undefined) {
     const [known] = await db
       .select({ familyId: refreshTokens.familyId, usedAt: refreshTokens.usedAt, revokedAt: refreshTokens.revokedAt })
