@@ -13,8 +13,10 @@ import type { App, AppEnv } from './env.ts';
 import { ApiError, type FieldError, type ProblemCode, problemBody } from './lib/errors.ts';
 import { logLine } from './lib/log.ts';
 import { registerAuthRoutes } from './routes/auth/index.ts';
+import { registerCategoryRoutes } from './routes/categories/index.ts';
 import { registerDocsRoutes } from './routes/docs/index.ts';
 import { registerHealthRoutes } from './routes/health/index.ts';
+import { registerProductRoutes } from './routes/products/index.ts';
 import { registerUserRoutes } from './routes/users/index.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -125,6 +127,8 @@ export function createApp(): App {
   registerHealthRoutes(app);
   registerAuthRoutes(app);
   registerUserRoutes(app);
+  registerProductRoutes(app);
+  registerCategoryRoutes(app);
   registerDocsRoutes(app);
 
   app.notFound((c) => problem(c, new ApiError('not_found', `No route for ${c.req.method} ${c.req.path}.`)));

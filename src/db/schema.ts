@@ -57,3 +57,43 @@ export const refreshTokens = sqliteTable(
 );
 
 export type UserRow = typeof users.$inferSelect;
+
+export const DESCRIPTION_STATUSES = ['none', 'queued', 'ready', 'failed'] as const;
+export type DescriptionStatus = (typeof DESCRIPTION_STATUSES)[number];
+export const DESCRIPTION_SOURCES = ['manual', 'gemini', 'fallback'] as const;
+export type DescriptionSource = (typeof DESCRIPTION_SOURCES)[number];
+
+/**
+ * The catalog. Prices are integer cents; `CHECK (stock >= 0)` is what keeps stock from going
+ * negative under concurrent checkouts (a batch that would break it fails whole).
+ * Full-text search lives in the `products_fts` FTS5 table (migration 0001), kept in sync by triggers.
+ */
+export const products = sqliteTable(
+  'products',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    name: text('name').notNull(),
+    category: text('category').notNull(),
+    priceCents: integer('price_cents').notNull(),
+    description: text('description').notNull().default(''),
+    stock: integer('stock').notNull().default(0),
+    /** JSON array of strings: the input for AI descriptions, and searchable. */
+    features: text('features', { mode: 'json' }).$type<string[]>().notNull().default(sql`'[]'`),
+    descriptionStatus: text('description_status', { enum: DESCRIPTION_STATUSES }).notNull().default('none'),
+    descriptionSource: text('description_source', { enum: DESCRIPTION_SOURCES }),
+    createdAt: text('created_at').notNull().default(now),
+    updatedAt: text('updated_at').notNull().default(now),
+  },
+  (t) => [
+    check('products_price_check', sql`${t.priceCents} >= 0`),
+    check('products_stock_check', sql`${t.stock} >= 0`),
+    check('products_description_status_check', sql`${t.descriptionStatus} IN ('none', 'queued', 'ready', 'failed')`),
+    check('products_description_source_check', sql`${t.descriptionSource} IS NULL OR ${t.descriptionSource} IN ('manual', 'gemini', 'fallback')`),
+    index('products_category_idx').on(sql`${t.category} COLLATE NOCASE`),
+    index('products_price_idx').on(t.priceCents),
+    index('products_name_idx').on(sql`${t.name} COLLATE NOCASE`),
+    index('products_created_idx').on(t.createdAt),
+  ],
+);
+
+export type ProductRow = typeof products.$inferSelect;

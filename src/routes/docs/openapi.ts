@@ -14,6 +14,7 @@ export const OPENAPI_DOCUMENT_CONFIG = {
     { name: 'Health' },
     { name: 'Auth', description: 'Registration, login and token rotation.' },
     { name: 'Users', description: 'Profiles and roles.' },
+    { name: 'Products', description: 'The catalog: browse, filter, search; admins edit.' },
   ],
 };
 

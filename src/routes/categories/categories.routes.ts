@@ -1,0 +1,21 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { errors } from '../../lib/errors.ts';
+
+export const CategorySchema = z
+  .object({
+    name: z.string().openapi({ example: 'Furniture' }),
+    product_count: z.number().int().positive().openapi({ example: 24 }),
+  })
+  .openapi('Category');
+
+export const listCategories = createRoute({
+  method: 'get',
+  path: '/categories/',
+  tags: ['Products'],
+  summary: 'Categories with their product counts',
+  description: 'Every category that has at least one product, alphabetical. Not paginated.',
+  responses: {
+    200: { description: 'All categories.', content: { 'application/json': { schema: z.array(CategorySchema) } } },
+    ...errors(),
+  },
+});

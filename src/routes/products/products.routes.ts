@@ -1,0 +1,102 @@
+import { createRoute } from '@hono/zod-openapi';
+import { bearerSecurity, requireAdmin, requireUser } from '../../lib/auth.ts';
+import { errors } from '../../lib/errors.ts';
+import { IdParamsSchema } from '../../lib/params.ts';
+import {
+  ProductListQuerySchema,
+  ProductPageSchema,
+  ProductPatchSchema,
+  ProductSchema,
+  ProductSearchQuerySchema,
+  ProductWriteSchema,
+} from './products.schemas.ts';
+
+const productJson = { content: { 'application/json': { schema: ProductSchema } } };
+const body = <T>(schema: T) => ({ body: { content: { 'application/json': { schema } }, required: true as const } });
+
+export const listProducts = createRoute({
+  method: 'get',
+  path: '/products/',
+  tags: ['Products'],
+  summary: 'List products',
+  description: 'Filters combine with AND. `min_price`/`max_price` are inclusive. Default order: newest first.',
+  request: { query: ProductListQuerySchema },
+  responses: {
+    200: { description: 'A page of products.', content: { 'application/json': { schema: ProductPageSchema } } },
+    ...errors(400, 404),
+  },
+});
+
+export const searchProducts = createRoute({
+  method: 'get',
+  path: '/products/search/',
+  tags: ['Products'],
+  summary: 'Full-text search',
+  description:
+    'Ranked by relevance (a match in the name outranks one in the description). Every word must match; the last word ' +
+    'also matches as a prefix (`chai` finds `Chair`). Case- and accent-insensitive. With `category` alone, lists that ' +
+    'category by name. Text with no letters or digits finds nothing.',
+  request: { query: ProductSearchQuerySchema },
+  responses: {
+    200: { description: 'A page of matches, best first.', content: { 'application/json': { schema: ProductPageSchema } } },
+    ...errors(400, 404),
+  },
+});
+
+export const getProduct = createRoute({
+  method: 'get',
+  path: '/products/{id}/',
+  tags: ['Products'],
+  summary: 'One product',
+  request: { params: IdParamsSchema },
+  responses: { 200: { description: 'The product.', ...productJson }, ...errors(400, 404) },
+});
+
+export const createProduct = createRoute({
+  method: 'post',
+  path: '/products/',
+  tags: ['Products'],
+  summary: 'Create a product (admin)',
+  security: bearerSecurity,
+  middleware: [requireUser, requireAdmin] as const,
+  request: body(ProductWriteSchema),
+  responses: {
+    201: { description: 'The new product. `Location` points at it.', headers: { Location: { schema: { type: 'string' } } }, ...productJson },
+    ...errors(400, 401, 403, 413, 415),
+  },
+});
+
+export const replaceProduct = createRoute({
+  method: 'put',
+  path: '/products/{id}/',
+  tags: ['Products'],
+  summary: 'Replace a product (admin)',
+  description: 'Every writable field; omitted `description` and `features` become empty.',
+  security: bearerSecurity,
+  middleware: [requireUser, requireAdmin] as const,
+  request: { params: IdParamsSchema, ...body(ProductWriteSchema) },
+  responses: { 200: { description: 'The replaced product.', ...productJson }, ...errors(400, 401, 403, 404, 413, 415) },
+});
+
+export const updateProduct = createRoute({
+  method: 'patch',
+  path: '/products/{id}/',
+  tags: ['Products'],
+  summary: 'Update some fields of a product (admin)',
+  security: bearerSecurity,
+  middleware: [requireUser, requireAdmin] as const,
+  request: { params: IdParamsSchema, ...body(ProductPatchSchema) },
+  responses: { 200: { description: 'The updated product.', ...productJson }, ...errors(400, 401, 403, 404, 413, 415) },
+});
+
+export const deleteProduct = createRoute({
+  method: 'delete',
+  path: '/products/{id}/',
+  tags: ['Products'],
+  summary: 'Delete a product (admin)',
+  description: 'Past orders keep their lines: they hold their own copy of name and price.',
+  security: bearerSecurity,
+  middleware: [requireUser, requireAdmin] as const,
+  request: { params: IdParamsSchema },
+  responses: { 204: { description: 'Deleted.' }, ...errors(400, 401, 403, 404) },
+});
