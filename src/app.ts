@@ -82,7 +82,8 @@ export function createApp(): App {
     logLine(c.env, 'info', 'request', {
       request_id: c.get('requestId'),
       method: c.req.method,
-      path: c.req.path,
+      // The path as sent (c.req.path has the trailing slash removed for routing); no query string.
+      path: new URL(c.req.url).pathname,
       status: c.res.status,
       duration_ms: Date.now() - started,
       user_id: c.get('user')?.userId,
