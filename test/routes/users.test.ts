@@ -23,6 +23,16 @@ describe('GET /users/me/', () => {
   it('answers 401 anonymously', async () => {
     expectProblem(await call('GET', '/users/me/'), 401, 'unauthorized');
   });
+
+  it('answers 404 when the token outlives its user', async () => {
+    const gone = await createUser();
+    await env.DB.prepare('DELETE FROM users WHERE id = ?').bind(gone.id).run();
+    expectProblem(await call('GET', '/users/me/', { token: gone.access }), 404, 'not_found');
+    // Its refresh tokens went with it (ON DELETE CASCADE).
+    const left = await env.DB.prepare('SELECT count(*) AS n FROM refresh_tokens WHERE user_id = ?').bind(gone.id).first<{ n: number }>();
+    expect(left?.n).toBe(0);
+    expectProblem(await call('POST', '/auth/refresh/', { body: { refresh: gone.refresh } }), 401, 'unauthorized');
+  });
 });
 
 describe('GET /users/{id}/', () => {
