@@ -13,3 +13,13 @@ export function addRoute<R extends RouteConfig>(app: App, route: R, handler: App
   const path = route.path.length > 1 ? route.path.replace(/\/+$/, '') : route.path;
   app.openapi({ ...route, path, hide: true }, handler as never);
 }
+
+/** A required JSON request body. */
+export function jsonBody<T>(schema: T) {
+  return { content: { 'application/json': { schema } }, required: true as const };
+}
+
+/** A JSON response. */
+export function jsonResponse<T>(schema: T, description: string) {
+  return { description, content: { 'application/json': { schema } } };
+}

@@ -1,9 +1,8 @@
 import { createRoute } from '@hono/zod-openapi';
 import { errors } from '../../lib/errors.ts';
+import { jsonBody, jsonResponse } from '../../lib/openapi.ts';
 import { UserSchema } from '../users/users.schemas.ts';
 import { LoginBodySchema, LogoutBodySchema, RefreshBodySchema, RegisterBodySchema, TokenPairSchema } from './auth.schemas.ts';
-
-const json = <T>(schema: T) => ({ content: { 'application/json': { schema } }, required: true });
 
 export const register = createRoute({
   method: 'post',
@@ -11,7 +10,7 @@ export const register = createRoute({
   tags: ['Auth'],
   summary: 'Create a customer account',
   description: 'Usernames and emails are unique case-insensitively. New accounts are customers; admins promote.',
-  request: { body: json(RegisterBodySchema) },
+  request: { body: jsonBody(RegisterBodySchema) },
   responses: {
     201: {
       description: 'The new user. `Location` points at it.',
@@ -30,9 +29,9 @@ export const login = createRoute({
   description:
     'Returns a 15-minute access token and a single-use refresh token. Unknown users and wrong passwords get the same 401. ' +
     'After 5 failures for one account within 15 minutes, or 50 from one client address, further attempts get 429 with `Retry-After` until the window passes.',
-  request: { body: json(LoginBodySchema) },
+  request: { body: jsonBody(LoginBodySchema) },
   responses: {
-    200: { description: 'A new token pair.', content: { 'application/json': { schema: TokenPairSchema } } },
+    200: jsonResponse(TokenPairSchema, 'A new token pair.'),
     ...errors(400, 401, 413, 415, 429),
   },
 });
@@ -44,9 +43,9 @@ export const refresh = createRoute({
   summary: 'Exchange a refresh token for a new pair',
   description:
     'Refresh tokens rotate (RFC 6749 §10.4): each works once. Presenting a used token again revokes every token descended from the same login.',
-  request: { body: json(RefreshBodySchema) },
+  request: { body: jsonBody(RefreshBodySchema) },
   responses: {
-    200: { description: 'A new token pair; the presented refresh token is now spent.', content: { 'application/json': { schema: TokenPairSchema } } },
+    200: jsonResponse(TokenPairSchema, 'A new token pair; the presented refresh token is now spent.'),
     ...errors(400, 401, 413, 415),
   },
 });
@@ -57,7 +56,7 @@ export const logout = createRoute({
   tags: ['Auth'],
   summary: 'Revoke a refresh token',
   description: 'Revokes the refresh token and every token rotated from the same login. Unknown tokens also answer 204 (RFC 7009 §2.2).',
-  request: { body: json(LogoutBodySchema) },
+  request: { body: jsonBody(LogoutBodySchema) },
   responses: {
     204: { description: 'Revoked.' },
     ...errors(400, 413, 415),

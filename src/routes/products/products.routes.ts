@@ -1,6 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { bearerSecurity, requireAdmin, requireUser } from '../../lib/auth.ts';
 import { errors } from '../../lib/errors.ts';
+import { jsonBody, jsonResponse } from '../../lib/openapi.ts';
 import { IdParamsSchema } from '../../lib/params.ts';
 import {
   ProductListQuerySchema,
@@ -11,8 +12,6 @@ import {
   ProductWriteSchema,
 } from './products.schemas.ts';
 
-const productJson = { content: { 'application/json': { schema: ProductSchema } } };
-const body = <T>(schema: T) => ({ body: { content: { 'application/json': { schema } }, required: true as const } });
 
 export const listProducts = createRoute({
   method: 'get',
@@ -22,7 +21,7 @@ export const listProducts = createRoute({
   description: 'Filters combine with AND. `min_price`/`max_price` are inclusive. Default order: newest first.',
   request: { query: ProductListQuerySchema },
   responses: {
-    200: { description: 'A page of products.', content: { 'application/json': { schema: ProductPageSchema } } },
+    200: jsonResponse(ProductPageSchema, 'A page of products.'),
     ...errors(400, 404),
   },
 });
@@ -38,7 +37,7 @@ export const searchProducts = createRoute({
     'category by name. Text with no letters or digits finds nothing.',
   request: { query: ProductSearchQuerySchema },
   responses: {
-    200: { description: 'A page of matches, best first.', content: { 'application/json': { schema: ProductPageSchema } } },
+    200: jsonResponse(ProductPageSchema, 'A page of matches, best first.'),
     ...errors(400, 404),
   },
 });
@@ -49,7 +48,7 @@ export const getProduct = createRoute({
   tags: ['Products'],
   summary: 'One product',
   request: { params: IdParamsSchema },
-  responses: { 200: { description: 'The product.', ...productJson }, ...errors(400, 404) },
+  responses: { 200: jsonResponse(ProductSchema, 'The product.'), ...errors(400, 404) },
 });
 
 export const createProduct = createRoute({
@@ -59,9 +58,9 @@ export const createProduct = createRoute({
   summary: 'Create a product (admin)',
   security: bearerSecurity,
   middleware: [requireUser, requireAdmin] as const,
-  request: body(ProductWriteSchema),
+  request: { body: jsonBody(ProductWriteSchema) },
   responses: {
-    201: { description: 'The new product. `Location` points at it.', headers: { Location: { schema: { type: 'string' } } }, ...productJson },
+    201: { ...jsonResponse(ProductSchema, 'The new product. `Location` points at it.'), headers: { Location: { schema: { type: 'string' } } } },
     ...errors(400, 401, 403, 413, 415),
   },
 });
@@ -74,8 +73,8 @@ export const replaceProduct = createRoute({
   description: 'Every writable field; omitted `description` and `features` become empty.',
   security: bearerSecurity,
   middleware: [requireUser, requireAdmin] as const,
-  request: { params: IdParamsSchema, ...body(ProductWriteSchema) },
-  responses: { 200: { description: 'The replaced product.', ...productJson }, ...errors(400, 401, 403, 404, 413, 415) },
+  request: { params: IdParamsSchema, body: jsonBody(ProductWriteSchema) },
+  responses: { 200: jsonResponse(ProductSchema, 'The replaced product.'), ...errors(400, 401, 403, 404, 413, 415) },
 });
 
 export const updateProduct = createRoute({
@@ -85,8 +84,8 @@ export const updateProduct = createRoute({
   summary: 'Update some fields of a product (admin)',
   security: bearerSecurity,
   middleware: [requireUser, requireAdmin] as const,
-  request: { params: IdParamsSchema, ...body(ProductPatchSchema) },
-  responses: { 200: { description: 'The updated product.', ...productJson }, ...errors(400, 401, 403, 404, 413, 415) },
+  request: { params: IdParamsSchema, body: jsonBody(ProductPatchSchema) },
+  responses: { 200: jsonResponse(ProductSchema, 'The updated product.'), ...errors(400, 401, 403, 404, 413, 415) },
 });
 
 export const deleteProduct = createRoute({

@@ -1,11 +1,10 @@
 import { createRoute } from '@hono/zod-openapi';
 import { bearerSecurity, requireAdmin, requireUser } from '../../lib/auth.ts';
 import { errors } from '../../lib/errors.ts';
+import { jsonBody, jsonResponse } from '../../lib/openapi.ts';
 import { PageQuerySchema } from '../../lib/pagination.ts';
 import { IdParamsSchema } from '../../lib/params.ts';
 import { UpdateUserBodySchema, UserPageSchema, UserSchema } from './users.schemas.ts';
-
-const userJson = { content: { 'application/json': { schema: UserSchema } } };
 
 export const me = createRoute({
   method: 'get',
@@ -14,7 +13,7 @@ export const me = createRoute({
   summary: 'The authenticated user',
   security: bearerSecurity,
   middleware: [requireUser] as const,
-  responses: { 200: { description: 'You.', ...userJson }, ...errors(401, 404) },
+  responses: { 200: jsonResponse(UserSchema, 'You.'), ...errors(401, 404) },
 });
 
 export const getUser = createRoute({
@@ -26,7 +25,7 @@ export const getUser = createRoute({
   security: bearerSecurity,
   middleware: [requireUser] as const,
   request: { params: IdParamsSchema },
-  responses: { 200: { description: 'The user.', ...userJson }, ...errors(400, 401, 404) },
+  responses: { 200: jsonResponse(UserSchema, 'The user.'), ...errors(400, 401, 404) },
 });
 
 export const listUsers = createRoute({
@@ -38,7 +37,7 @@ export const listUsers = createRoute({
   middleware: [requireUser, requireAdmin] as const,
   request: { query: PageQuerySchema },
   responses: {
-    200: { description: 'A page of users.', content: { 'application/json': { schema: UserPageSchema } } },
+    200: jsonResponse(UserPageSchema, 'A page of users.'),
     ...errors(400, 401, 403, 404),
   },
 });
@@ -51,6 +50,6 @@ export const updateUser = createRoute({
   description: 'The last remaining admin cannot be demoted (409). The new role shows in the next access token, at most 15 minutes later.',
   security: bearerSecurity,
   middleware: [requireUser, requireAdmin] as const,
-  request: { params: IdParamsSchema, body: { content: { 'application/json': { schema: UpdateUserBodySchema } }, required: true } },
-  responses: { 200: { description: 'The updated user.', ...userJson }, ...errors(400, 401, 403, 404, 409, 413, 415) },
+  request: { params: IdParamsSchema, body: jsonBody(UpdateUserBodySchema) },
+  responses: { 200: jsonResponse(UserSchema, 'The updated user.'), ...errors(400, 401, 403, 404, 409, 413, 415) },
 });
