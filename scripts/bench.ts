@@ -1,0 +1,159 @@
+// `npm run bench`: requests/s and latency for product list, detail and search at 10,000 products,
+// beside a bare worker, on both serving paths: `wrangler dev` (Node proxy in front of workerd, as
+// `npm run dev`) and Miniflare directly on the built bundle (as `npm start`). Not a test: the
+// figures depend on the machine. It fails only when a request fails, since a benchmark of errors
+// measures nothing. Results also go to bench-results.json.
+//   npm run bench -- --duration 10 --connections 10 --warmup 2
+import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+// Copies Swagger UI into public/ (what `predev` does): wrangler needs the assets directory.
+import './assets.ts';
+import { type LoadOptions, type Measurement, measure, targets } from './bench/load.ts';
+import { type ServingPath, type WorkerName, startServer, stopAllServers } from './bench/servers.ts';
+import { d1Execute, root } from './lib.ts';
+import { seed } from './seed.ts';
+
+const PRODUCTS = 10_000;
+const GOAL_SEARCH_P99_MS = 50;
+const PATHS: { path: ServingPath; title: string }[] = [
+  { path: 'wrangler-dev', title: 'wrangler dev: Node proxy in front of workerd (npm run dev)' },
+  { path: 'miniflare', title: 'Miniflare directly on the built bundle, no proxy (npm start)' },
+];
+// Clear of the 8787 that `npm run dev` and `npm start` use by default.
+const PORTS: Record<ServingPath, Record<WorkerName, number>> = {
+  'wrangler-dev': { edgeshop: 8801, bare: 8802 },
+  miniflare: { edgeshop: 8803, bare: 8804 },
+};
+
+interface Run extends Measurement {
+  path: ServingPath;
+}
+
+function positiveNumber(value: string, flag: string, allowZero = false): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || (n === 0 && !allowZero)) throw new Error(`--${flag} takes a positive number, not ${value}`);
+  return n;
+}
+
+function options(): LoadOptions {
+  const { values } = parseArgs({
+    options: {
+      duration: { type: 'string', default: '10' },
+      connections: { type: 'string', default: '10' },
+      warmup: { type: 'string', default: '2' },
+    },
+  });
+  return {
+    duration: positiveNumber(values.duration, 'duration'),
+    connections: Math.round(positiveNumber(values.connections, 'connections')),
+    warmup: positiveNumber(values.warmup, 'warmup', true),
+  };
+}
+
+function machine() {
+  const requireFromWrangler = createRequire(import.meta.resolve('wrangler'));
+  const version = (pkg: string) => (requireFromWrangler(`${pkg}/package.json`) as { version: string }).version;
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    wrangler: version('wrangler'),
+    miniflare: version('miniflare'),
+    // Another job on the machine skews every figure: say how busy it was when we began.
+    loadAverage1m: Number(loadavg()[0]?.toFixed(2)),
+  };
+}
+
+function table(runs: Run[]): string {
+  const rows = [
+    ['target', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'errors', 'paths'],
+    ...runs.map((r) => [
+      r.target,
+      r.requestsPerSec.toFixed(0),
+      String(r.latencyMs.p50),
+      String(r.latencyMs.p99),
+      String(r.latencyMs.max),
+      String(r.non2xx),
+      String(r.errors),
+      r.sample,
+    ]),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  // Text columns flush left, figures flush right.
+  return rows
+    .map((row) => row.map((cell, i) => (i === 0 || i === row.length - 1 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd())
+    .join('\n');
+}
+
+async function main(): Promise<number> {
+  const load = options();
+  await seed({ count: PRODUCTS });
+  // Real ids, so detail requests hit products even after some were deleted in development.
+  const ids = (d1Execute('SELECT id FROM products') as { id: number }[]).map((row) => row.id);
+  const facts = machine();
+  console.log(
+    `\nedgeshop bench: ${ids.length} products, ${load.connections} connections, ` +
+      `${load.duration} s per target after ${load.warmup} s of warm-up`,
+  );
+  console.log(
+    `machine: ${facts.cpus} CPUs (${facts.cpuModel}), ${facts.memoryGiB} GiB, Node ${facts.node}, ` +
+      `wrangler ${facts.wrangler}, miniflare ${facts.miniflare}, load average ${facts.loadAverage1m}`,
+  );
+  console.log('autocannon runs in this process, on the same machine: it takes CPU from the server too.\n');
+
+  const runs: Run[] = [];
+  for (const { path } of PATHS) {
+    for (const worker of ['edgeshop', 'bare'] as const) {
+      // One server at a time: nothing else competes for the two cores while it is measured.
+      const server = await startServer(path, worker, PORTS[path][worker]);
+      try {
+        for (const target of targets(ids).filter((t) => t.worker === worker)) {
+          console.log(`measuring ${target.name} on ${path} (${server.url})`);
+          runs.push({ path, ...(await measure(server.url, target, load)) });
+        }
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+
+  for (const { path, title } of PATHS) console.log(`\n${title}\n${table(runs.filter((r) => r.path === path))}`);
+
+  const search = runs.find((r) => r.path === 'wrangler-dev' && r.target === 'search');
+  const met = search !== undefined && search.latencyMs.p99 < GOAL_SEARCH_P99_MS;
+  console.log(
+    `\nGoal: search p99 under ${GOAL_SEARCH_P99_MS} ms at ${PRODUCTS} products under wrangler dev (npm run dev): ` +
+      `${met ? 'met' : 'NOT met'} (p99 ${search?.latencyMs.p99} ms, ${search?.requestsPerSec.toFixed(0)} req/s).`,
+  );
+
+  const failed = runs.filter((r) => r.non2xx > 0 || r.errors > 0 || r.timeouts > 0);
+  const file = join(root, 'bench-results.json');
+  writeFileSync(
+    file,
+    `${JSON.stringify({ date: new Date().toISOString(), machine: facts, options: { ...load, products: ids.length }, goal: { searchP99Ms: GOAL_SEARCH_P99_MS, path: 'wrangler-dev', met }, runs }, null, 2)}\n`,
+  );
+  console.log(`Results written to ${file}`);
+  for (const r of failed) {
+    console.error(
+      `FAILED: ${r.target} on ${r.path}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts; ` +
+        `status codes ${JSON.stringify(r.statusCodes)} (server log under .wrangler/bench/)`,
+    );
+  }
+  return failed.length > 0 ? 1 : 0;
+}
+
+// Ctrl-C reaches only this process group; the servers live in their own and must be stopped.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void stopAllServers().finally(() => process.exit(130));
+  });
+}
+try {
+  process.exitCode = await main();
+} finally {
+  await stopAllServers();
+}

@@ -1,0 +1,127 @@
+// What the benchmark asks for, and how: autocannon with a new path on every request, so the
+// figures cover the whole catalog and many queries instead of one cached answer.
+import autocannon from 'autocannon';
+import type { WorkerName } from './servers.ts';
+
+export interface Target {
+  name: 'list' | 'detail' | 'search' | 'bare';
+  worker: WorkerName;
+  /** What the paths look like, for the report. */
+  sample: string;
+  nextPath: () => string;
+}
+
+export interface LoadOptions {
+  /** Seconds measured per target. */
+  duration: number;
+  /** Seconds of load before measuring, not counted: JIT, SQLite page cache, connection setup. */
+  warmup: number;
+  connections: number;
+}
+
+export interface Measurement {
+  target: Target['name'];
+  sample: string;
+  requests: number;
+  requestsPerSec: number;
+  latencyMs: { mean: number; p50: number; p90: number; p99: number; max: number };
+  /** These four include the warm-up. */
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  statusCodes: Record<string, number>;
+}
+
+const CATEGORIES = ['Furniture', 'Kitchen', 'Toys', 'Electronics', 'Garden'];
+// Shapes a shopper types: prefixes (`chai` finds Chair), single words, two or three words,
+// with and without a category filter, and the category filter alone.
+const QUERIES = [
+  'q=chai',
+  'q=wood',
+  'q=steel%20chair',
+  'q=chair&category=Furniture',
+  'q=granite',
+  'q=headphones',
+  'q=bamboo&category=Kitchen',
+  'q=keyboard',
+  'q=rustic%20wooden%20desk',
+  'q=gorgeous',
+  'q=cotton%20sweater',
+  'q=elegant&category=Toys',
+  'q=dark%20chocolate',
+  'category=Garden',
+];
+
+function pick<T>(items: readonly T[]): T {
+  return items[Math.floor(Math.random() * items.length)] as T;
+}
+
+function between(min: number, max: number): number {
+  return min + Math.floor(Math.random() * (max - min + 1));
+}
+
+/** Pages stay inside the catalog: a page past the end is a 404, which would fail the run. */
+export function targets(productIds: readonly number[]): Target[] {
+  return [
+    {
+      name: 'list',
+      worker: 'edgeshop',
+      sample: '/products/?page=1..50, or ?category=&ordering=&page=1..10',
+      nextPath: () =>
+        Math.random() < 0.5
+          ? `/products/?page=${between(1, 50)}`
+          : `/products/?category=${pick(CATEGORIES)}&ordering=${pick(['price', '-price', 'name', '-created_at'])}&page=${between(1, 10)}`,
+    },
+    {
+      name: 'detail',
+      worker: 'edgeshop',
+      sample: `/products/{id}/, ${productIds.length} ids`,
+      nextPath: () => `/products/${pick(productIds)}/`,
+    },
+    {
+      name: 'search',
+      worker: 'edgeshop',
+      sample: `/products/search/?q=..., ${QUERIES.length} queries`,
+      nextPath: () => `/products/search/?${pick(QUERIES)}`,
+    },
+    {
+      name: 'bare',
+      worker: 'bare',
+      sample: '/products/{id}/ on the bare worker',
+      nextPath: () => `/products/${between(1, 10_000)}/`,
+    },
+  ];
+}
+
+export async function measure(url: string, target: Target, options: LoadOptions): Promise<Measurement> {
+  const result = await autocannon({
+    url,
+    connections: options.connections,
+    duration: options.duration,
+    warmup: options.warmup > 0 ? { connections: options.connections, duration: options.warmup } : undefined,
+    requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: target.nextPath() }) }],
+  });
+  // A failure during warm-up is as much a failure as one during the measurement.
+  const runs = [result, ...(result.warmup ? [result.warmup] : [])];
+  const statusCodes: Record<string, number> = {};
+  for (const run of runs) {
+    for (const [code, { count }] of Object.entries(run.statusCodeStats)) statusCodes[code] = (statusCodes[code] ?? 0) + count;
+  }
+  return {
+    target: target.name,
+    sample: target.sample,
+    requests: result.requests.total,
+    requestsPerSec: result.requests.mean,
+    latencyMs: {
+      mean: result.latency.mean,
+      p50: result.latency.p50,
+      p90: result.latency.p90,
+      p99: result.latency.p99,
+      max: result.latency.max,
+    },
+    non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
+    errors: runs.reduce((n, r) => n + r.errors, 0),
+    timeouts: runs.reduce((n, r) => n + r.timeouts, 0),
+    statusCodes,
+  };
+}

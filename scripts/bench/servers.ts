@@ -1,0 +1,109 @@
+// Starts the servers under test, each in a process group of its own: the load generator never
+// shares an event loop with a server, and stopping a group takes its workerd children with it.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { root } from '../lib.ts';
+
+/** `wrangler-dev`: what `npm run dev` runs. `miniflare`: what `npm start` runs. */
+export type ServingPath = 'wrangler-dev' | 'miniflare';
+export type WorkerName = 'edgeshop' | 'bare';
+
+export interface RunningServer {
+  url: string;
+  /** The server's own output, kept out of the report: request lines and worker logs. */
+  log: string;
+  stop(): Promise<void>;
+}
+
+const BARE_CONFIG = join(import.meta.dirname, 'bare.wrangler.toml');
+const READY_TIMEOUT_MS = 90_000;
+const STOP_TIMEOUT_MS = 5_000;
+
+/** Servers not stopped yet, by process group id. */
+const running = new Map<number, () => Promise<void>>();
+
+// Last resort when the benchmark dies mid-run: no workerd may outlive it.
+process.on('exit', () => {
+  for (const pgid of running.keys()) signalGroup(pgid, 'SIGKILL');
+});
+
+/** False once no process is left in the group. */
+function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isRunning(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+function commandLine(path: ServingPath, worker: WorkerName, port: number): string[] {
+  const config = worker === 'bare' ? ['--config', BARE_CONFIG] : [];
+  if (path === 'wrangler-dev') {
+    // What `npm run dev` runs once it has seeded (the benchmark seeds first).
+    return [join(root, 'node_modules', '.bin', 'wrangler'), 'dev', '--ip', '127.0.0.1', '--port', String(port), ...config];
+  }
+  // `npm start` itself (it reads PORT), so the benchmark measures that code and not a copy.
+  return [process.execPath, join(root, 'scripts', 'start.ts'), '--no-seed', ...config];
+}
+
+export async function startServer(path: ServingPath, worker: WorkerName, port: number): Promise<RunningServer> {
+  const logDir = join(root, '.wrangler', 'bench');
+  mkdirSync(logDir, { recursive: true });
+  const log = join(logDir, `${path}-${worker}.log`);
+  const fd = openSync(log, 'w');
+  const [file = '', ...args] = commandLine(path, worker, port);
+  const child = spawn(file, args, {
+    cwd: root,
+    detached: true,
+    stdio: ['ignore', fd, fd],
+    env: { ...process.env, PORT: String(port), CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false' },
+  });
+  closeSync(fd);
+  const pgid = child.pid;
+  if (pgid === undefined) throw new Error(`could not start ${file}`);
+  const stop = () => stopGroup(child, pgid);
+  running.set(pgid, stop);
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitUntilReady(url + (worker === 'edgeshop' ? '/health' : '/'), child);
+  } catch (error) {
+    await stop();
+    throw new Error(`${worker} on ${path} did not start: see ${log}`, { cause: error });
+  }
+  return { url, log, stop };
+}
+
+async function waitUntilReady(probe: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (!isRunning(child)) throw new Error(`exited (${child.exitCode ?? child.signalCode})`);
+    try {
+      const res = await fetch(probe, { signal: AbortSignal.timeout(2_000) });
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(250);
+  }
+  throw new Error(`no answer from ${probe} within ${READY_TIMEOUT_MS / 1000} s`);
+}
+
+async function stopGroup(child: ChildProcess, pgid: number): Promise<void> {
+  running.delete(pgid);
+  if (!signalGroup(pgid, 'SIGTERM')) return;
+  const deadline = Date.now() + STOP_TIMEOUT_MS;
+  // Done when the leader has been reaped and every other member (workerd) has exited too.
+  while (Date.now() < deadline && (isRunning(child) || signalGroup(pgid, 0))) await sleep(100);
+  signalGroup(pgid, 'SIGKILL');
+}
+
+export async function stopAllServers(): Promise<void> {
+  await Promise.all([...running.values()].map((stop) => stop()));
+}

@@ -1,0 +1,96 @@
+// `npm start`: serve the worker the way production runs it: the bundle `wrangler deploy` would
+// upload, on workerd through Miniflare, without wrangler dev's Node proxy and live reload.
+// Same local state (.wrangler/state), same .dev.vars and same PORT as `npm run dev`.
+//   npm start                                         prepare local state, build, serve
+//   node scripts/start.ts --no-seed --config <toml>   serve another config as is (the benchmark)
+import { createRequire } from 'node:module';
+import { basename, dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from 'wrangler';
+import type * as MiniflareModule from '../node_modules/wrangler/node_modules/miniflare/dist/src/index.js';
+import { root, wrangler } from './lib.ts';
+import { seed } from './seed.ts';
+
+// Not `import 'miniflare'`: the top-level copy is @cloudflare/vitest-plugin's, an older version
+// whose types reject the options wrangler produces. Wrangler's own copy runs the workerd
+// `npm run dev` runs and reads the persisted state with the same code. (The type import above
+// names the same copy; it is erased at run time.)
+const { Miniflare, convertV4MiniflareOptions } = createRequire(import.meta.resolve('wrangler'))(
+  'miniflare',
+) as typeof MiniflareModule;
+
+export interface Server {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export interface ServeOptions {
+  /** wrangler config of the worker; the project's wrangler.toml by default. */
+  configPath?: string;
+  port: number;
+  host?: string;
+}
+
+const PROJECT_CONFIG = join(root, 'wrangler.toml');
+
+export async function serve({ configPath = PROJECT_CONFIG, port, host = '127.0.0.1' }: ServeOptions): Promise<Server> {
+  configPath = resolve(configPath);
+  const config = unstable_readConfig({ config: configPath });
+  if (!config.main) throw new Error(`${configPath} has no main`);
+  // The bundle `wrangler deploy` would upload, where `npm run build` puts it; another worker's
+  // (the benchmark's) in a folder of its own.
+  const outdir = configPath === PROJECT_CONFIG ? join(root, 'dist') : join(root, 'dist', config.name);
+  // Minified, as `npm run deploy` uploads it.
+  wrangler(['deploy', '--dry-run', '--minify', '--config', configPath, '--outdir', outdir]);
+  // Bindings (D1, Durable Objects with SQLite storage, assets, vars, and secrets from .dev.vars)
+  // come from wrangler's own translation of the config, so nothing is declared twice.
+  const { workerOptions, externalWorkers } = unstable_getMiniflareWorkerOptions(config);
+  // Miniflare 5 refuses `modulesRules` (rules for resolving imports from source); the bundle
+  // is self-contained, so it needs none.
+  const { modulesRules: _modulesRules, ...bindings } = workerOptions;
+  const stateDir = join(dirname(configPath), '.wrangler');
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      host,
+      port,
+      // Where wrangler dev keeps D1 and Durable Object data: both commands see the same catalog.
+      resourcePersistencePath: join(stateDir, 'state', 'v3'),
+      resourceTmpPath: join(stateDir, 'tmp'),
+      // The fallback Request.cf instead of waiting up to 3 s to download one: no network here.
+      cf: false,
+      // Production prints no line per request; the worker's own JSON log lines still show.
+      logRequests: false,
+      workers: [
+        {
+          ...bindings,
+          // The name scopes Durable Object storage (.wrangler/state/v3/do/<name>-<class>).
+          name: config.name,
+          modules: true,
+          // Module names are paths relative to modulesRoot, and may not climb out of it.
+          modulesRoot: outdir,
+          scriptPath: join(outdir, basename(config.main).replace(/\.[cm]?[jt]sx?$/, '.js')),
+        },
+        ...externalWorkers,
+      ],
+    }),
+  );
+  const url = await mf.ready;
+  return { url: url.href, stop: () => mf.dispose() };
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    options: { config: { type: 'string' }, seed: { type: 'boolean', default: true } },
+    allowNegative: true,
+  });
+  // The same local preparation as `npm run dev`: migrations, admin, demo catalog, .dev.vars.
+  if (values.seed) await seed();
+  const port = Number(process.env['PORT'] ?? '8787');
+  const server = await serve({ configPath: values.config, port });
+  console.log(`Serving ${server.url} (built bundle on Miniflare, no dev proxy)`);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      void server.stop().then(() => process.exit(0));
+    });
+  }
+}
