@@ -24,8 +24,8 @@ const PATHS: { path: ServingPath; title: string }[] = [
 ];
 // Clear of the 8787 that `npm run dev` and `npm start` use by default.
 const PORTS: Record<ServingPath, Record<WorkerName, number>> = {
-  'wrangler-dev': { edgeshop: 8801, bare: 8802 },
-  miniflare: { edgeshop: 8803, bare: 8804 },
+  'wrangler-dev': { edgeshop: 8801, bare: 8802, 'bare-assets': 8805 },
+  miniflare: { edgeshop: 8803, bare: 8804, 'bare-assets': 8806 },
 };
 
 interface Run extends Measurement {
@@ -107,7 +107,7 @@ async function main(): Promise<number> {
 
   const runs: Run[] = [];
   for (const { path } of PATHS) {
-    for (const worker of ['edgeshop', 'bare'] as const) {
+    for (const worker of ['edgeshop', 'bare', 'bare-assets'] as const) {
       // One server at a time: nothing else competes for the two cores while it is measured.
       const server = await startServer(path, worker, PORTS[path][worker]);
       try {

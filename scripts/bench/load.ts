@@ -4,7 +4,7 @@ import autocannon from 'autocannon';
 import type { WorkerName } from './servers.ts';
 
 export interface Target {
-  name: 'list' | 'detail' | 'search' | 'bare';
+  name: 'list' | 'detail' | 'search' | 'bare' | 'bare+assets';
   worker: WorkerName;
   /** What the paths look like, for the report. */
   sample: string;
@@ -88,6 +88,12 @@ export function targets(productIds: readonly number[]): Target[] {
       name: 'bare',
       worker: 'bare',
       sample: '/products/{id}/ on the bare worker',
+      nextPath: () => `/products/${between(1, 10_000)}/`,
+    },
+    {
+      name: 'bare+assets',
+      worker: 'bare-assets',
+      sample: '/products/{id}/ on the bare worker with an [assets] directory, like edgeshop',
       nextPath: () => `/products/${between(1, 10_000)}/`,
     },
   ];

@@ -8,7 +8,7 @@ import { root } from '../lib.ts';
 
 /** `wrangler-dev`: what `npm run dev` runs. `miniflare`: what `npm start` runs. */
 export type ServingPath = 'wrangler-dev' | 'miniflare';
-export type WorkerName = 'edgeshop' | 'bare';
+export type WorkerName = 'edgeshop' | 'bare' | 'bare-assets';
 
 export interface RunningServer {
   url: string;
@@ -17,7 +17,11 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-const BARE_CONFIG = join(import.meta.dirname, 'bare.wrangler.toml');
+const CONFIGS: Record<WorkerName, string[]> = {
+  edgeshop: [],
+  bare: ['--config', join(import.meta.dirname, 'bare.wrangler.toml')],
+  'bare-assets': ['--config', join(import.meta.dirname, 'bare-assets.wrangler.toml')],
+};
 const READY_TIMEOUT_MS = 90_000;
 const STOP_TIMEOUT_MS = 5_000;
 
@@ -44,7 +48,7 @@ function isRunning(child: ChildProcess): boolean {
 }
 
 function commandLine(path: ServingPath, worker: WorkerName, port: number): string[] {
-  const config = worker === 'bare' ? ['--config', BARE_CONFIG] : [];
+  const config = CONFIGS[worker];
   if (path === 'wrangler-dev') {
     // What `npm run dev` runs once it has seeded (the benchmark seeds first).
     return [join(root, 'node_modules', '.bin', 'wrangler'), 'dev', '--ip', '127.0.0.1', '--port', String(port), ...config];
