@@ -47,23 +47,20 @@ function problem(c: Context<AppEnv>, error: ApiError): Response {
 
 /** Maps Hono's own exceptions (malformed JSON, media type, body limit) onto the problem codes. */
 function fromHttpException(error: HTTPException): ApiError {
+  // Hono's JSON validator answers a missing or foreign Content-Type with a 400 naming the header.
+  if (error.status === 415 || (error.status === 400 && /content-type/i.test(error.message))) {
+    return new ApiError('unsupported_media_type', 'The request body must be application/json.');
+  }
+  if (error.status === 400 && /json/i.test(error.message)) return new ApiError('bad_request', 'The request body is not valid JSON.');
   const codes: Partial<Record<number, ProblemCode>> = {
     400: 'bad_request',
     401: 'unauthorized',
     403: 'forbidden',
     404: 'not_found',
     413: 'payload_too_large',
-    415: 'unsupported_media_type',
   };
   const code = codes[error.status];
-  if (!code) return new ApiError('internal', 'The server could not complete the request.');
-  let detail = error.message || undefined;
-  if (code === 'bad_request' && /json/i.test(error.message)) detail = 'The request body is not valid JSON.';
-  if (code === 'bad_request' && /content-type/i.test(error.message)) {
-    return new ApiError('unsupported_media_type', 'The request body must be application/json.');
-  }
-  if (code === 'unsupported_media_type') detail = 'The request body must be application/json.';
-  return new ApiError(code, detail);
+  return code ? new ApiError(code, error.message || undefined) : new ApiError('internal', 'The server could not complete the request.');
 }
 
 export function createApp(): App {
@@ -90,19 +87,19 @@ export function createApp(): App {
     });
   });
   app.use(secureHeaders({ crossOriginResourcePolicy: 'cross-origin' }));
-  app.use((c, next) => {
-    const allowed = (c.env.CORS_ORIGINS ?? '')
-      .split(',')
-      .map((o) => o.trim())
-      .filter(Boolean);
-    return cors({
-      origin: (origin) => (allowed.includes('*') ? '*' : allowed.includes(origin) ? origin : null),
+  app.use(
+    cors({
+      // Read per request from the binding (settings live in env), built once.
+      origin: (origin, c: Context<AppEnv>) => {
+        const allowed = (c.env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim());
+        return allowed.includes('*') ? '*' : allowed.includes(origin) ? origin : null;
+      },
       allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'],
       allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
       exposeHeaders: ['X-Request-Id', 'Location', 'Retry-After', 'WWW-Authenticate'],
       maxAge: 600,
-    })(c, next);
-  });
+    }),
+  );
   app.use(
     methodNotAllowed({
       app,

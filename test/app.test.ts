@@ -1,6 +1,8 @@
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { createApp } from '../src/app.ts';
 import committed from '../openapi.json';
-import { call, expectProblem } from './support/api.ts';
+import { call, expectProblem, ORIGIN } from './support/api.ts';
 import { createUser } from './support/users.ts';
 
 describe('request ids', () => {
@@ -99,6 +101,17 @@ describe('headers', () => {
     expect(res.headers.get('Access-Control-Allow-Headers')?.toLowerCase()).toContain('authorization');
     const get = await call('GET', '/health', { headers: { Origin: 'https://shop.example' } });
     expect(get.headers.get('Access-Control-Expose-Headers')).toContain('X-Request-Id');
+  });
+
+  it('allows only the listed origins when CORS_ORIGINS is a list', async () => {
+    const app = createApp();
+    const fetchFrom = (origin: string) =>
+      app.fetch(new Request(`${ORIGIN}/health`, { headers: { Origin: origin } }), { ...env, CORS_ORIGINS: 'https://shop.example, https://admin.example' });
+    const allowed = await fetchFrom('https://admin.example');
+    expect(allowed.headers.get('Access-Control-Allow-Origin')).toBe('https://admin.example');
+    expect(allowed.headers.get('Vary')).toContain('Origin');
+    const refused = await fetchFrom('https://evil.example');
+    expect(refused.headers.get('Access-Control-Allow-Origin')).toBeNull();
   });
 
   it('sets secure headers', async () => {
