@@ -1,17 +1,26 @@
 import { DurableObject } from 'cloudflare:workers';
 
 /**
- * Counts failed logins for one key (`account:<name>` or `ip:<address>`): one object per key,
+ * Counts login attempts for one key (`account:<id>` or `ip:<address>`): one object per key,
  * so every attempt against an account is serialised through a single place, wherever in the
- * world it arrives. A failure is a timestamp; once `maxFailures` fall within `windowSeconds`
- * the key is locked until the oldest of them leaves the window.
+ * world it arrives. An attempt is recorded *before* the password is checked and forgiven
+ * when it succeeds: a burst of parallel guesses cannot all slip past the check before the
+ * first failure is written. Once `maxFailures` attempts fall within `windowSeconds` the key is
+ * locked until the oldest of them leaves the window.
  *
- * Storage is the object's synchronous SQLite-backed KV: each method runs without an await,
- * so a read-modify-write cannot interleave with another call (input gates).
+ * Storage is the object's synchronous SQLite-backed KV, and no method awaits, so a
+ * read-modify-write never interleaves with another call (input gates).
  */
 export interface ThrottlePolicy {
   maxFailures: number;
   windowSeconds: number;
+}
+
+export interface Attempt {
+  /** Seconds to wait before trying again; 0 when this attempt may go ahead. */
+  retryAfter: number;
+  /** Identifies the recorded attempt, to forgive it if it succeeds. */
+  at: number;
 }
 
 const FAILURES_KEY = 'failures';
@@ -29,18 +38,27 @@ export class LoginThrottle extends DurableObject<Env> {
     return Math.max(1, Math.ceil((unlocking + policy.windowSeconds * 1000 - now) / 1000));
   }
 
-  /** Seconds the caller must wait before trying again; 0 when an attempt is allowed. */
-  check(policy: ThrottlePolicy): number {
-    const now = Date.now();
-    return this.retryAfter(this.recent(now, policy.windowSeconds), now, policy);
+  private save(failures: number[], policy: ThrottlePolicy): void {
+    this.ctx.storage.kv.put(FAILURES_KEY, failures.slice(-policy.maxFailures));
   }
 
-  /** Records a failed attempt and returns the wait it causes (0 while under the limit). */
-  recordFailure(policy: ThrottlePolicy): number {
+  /** Checks and, when allowed, records the attempt as a failure until `forgive` says otherwise. */
+  begin(policy: ThrottlePolicy): Attempt {
     const now = Date.now();
-    const failures = [...this.recent(now, policy.windowSeconds), now].slice(-policy.maxFailures);
+    const failures = this.recent(now, policy.windowSeconds);
+    const wait = this.retryAfter(failures, now, policy);
+    if (wait > 0) return { retryAfter: wait, at: 0 };
+    this.save([...failures, now], policy);
+    return { retryAfter: 0, at: now };
+  }
+
+  /** Takes back one attempt recorded by `begin` (it succeeded). */
+  forgive(at: number): void {
+    const failures = this.ctx.storage.kv.get<number[]>(FAILURES_KEY) ?? [];
+    const index = failures.indexOf(at);
+    if (index === -1) return;
+    failures.splice(index, 1);
     this.ctx.storage.kv.put(FAILURES_KEY, failures);
-    return this.retryAfter(failures, now, policy);
   }
 
   /** A successful login clears the account's count. */

@@ -6,38 +6,49 @@ import { uniqueName } from '../support/users.ts';
 
 const policy = { maxFailures: 3, windowSeconds: 60 };
 const stubFor = () => env.LOGIN_THROTTLE.getByName(uniqueName('throttle'));
+const stored = (stub: DurableObjectStub<LoginThrottle>) =>
+  runInDurableObject(stub, (_instance: LoginThrottle, state) => state.storage.kv.get<number[]>('failures') ?? []);
 
 describe('LoginThrottle', () => {
-  it('allows attempts until the limit, then tells how long to wait', async () => {
+  it('lets attempts through until the limit, then tells how long to wait', async () => {
     const stub = stubFor();
-    expect(await stub.check(policy)).toBe(0);
-    expect(await stub.recordFailure(policy)).toBe(0);
-    expect(await stub.recordFailure(policy)).toBe(0);
-    expect(await stub.recordFailure(policy)).toBe(60);
-    expect(await stub.check(policy)).toBe(60);
+    const results = [];
+    for (let i = 0; i < 4; i++) results.push((await stub.begin(policy)).retryAfter);
+    expect(results).toEqual([0, 0, 0, 60]);
+    // A refused attempt is not recorded: the count stays at the limit.
+    expect(await stored(stub)).toHaveLength(3);
   });
 
-  it('forgets failures older than the window and unlocks when the oldest ages out', async () => {
+  it('counts parallel attempts one by one: never more than the limit get through', async () => {
+    const stub = stubFor();
+    const results = await Promise.all(Array.from({ length: 20 }, () => stub.begin(policy)));
+    expect(results.filter((r) => r.retryAfter === 0)).toHaveLength(3);
+  });
+
+  it('forgives a successful attempt and resets the key', async () => {
+    const stub = stubFor();
+    const first = await stub.begin(policy);
+    await stub.begin(policy);
+    await stub.forgive(first.at);
+    expect(await stored(stub)).toHaveLength(1);
+    await stub.forgive(123); // unknown: no-op
+    expect(await stored(stub)).toHaveLength(1);
+    await stub.reset();
+    expect(await stored(stub)).toEqual([]);
+  });
+
+  it('forgets attempts older than the window and unlocks when the oldest ages out', async () => {
     const stub = stubFor();
     const now = Date.now();
     await runInDurableObject(stub, (_instance: LoginThrottle, state) => {
-      // Two failures long ago and one 50 s ago: only the recent one still counts.
+      // Two attempts long ago and one 50 s ago: only the recent one still counts.
       state.storage.kv.put('failures', [now - 600_000, now - 300_000, now - 50_000]);
     });
-    expect(await stub.check(policy)).toBe(0);
-    expect(await stub.recordFailure(policy)).toBe(0);
-    // Third failure within the window locks until the failure from 50 s ago is 60 s old.
-    const wait = await stub.recordFailure(policy);
+    expect((await stub.begin(policy)).retryAfter).toBe(0);
+    expect((await stub.begin(policy)).retryAfter).toBe(0);
+    // Now at the limit: locked until the attempt from 50 s ago is 60 s old.
+    const wait = (await stub.begin(policy)).retryAfter;
     expect(wait).toBeGreaterThanOrEqual(9);
     expect(wait).toBeLessThanOrEqual(11);
-  });
-
-  it('keeps at most maxFailures timestamps and resets on success', async () => {
-    const stub = stubFor();
-    for (let i = 0; i < 10; i++) await stub.recordFailure(policy);
-    const stored = await runInDurableObject(stub, (_instance: LoginThrottle, state) => state.storage.kv.get<number[]>('failures'));
-    expect(stored).toHaveLength(3);
-    await stub.reset();
-    expect(await stub.check(policy)).toBe(0);
   });
 });

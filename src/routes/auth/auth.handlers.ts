@@ -1,4 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
+import type { ThrottlePolicy } from '../../durable/login-throttle.ts';
 import type { AppRouteHandler, Bindings } from '../../env.ts';
 import { users } from '../../db/schema.ts';
 import { ApiError } from '../../lib/errors.ts';
@@ -7,7 +8,6 @@ import { DUMMY_PASSWORD_HASH, hashPassword, needsRehash, verifyPassword } from '
 import { toUser } from '../users/users.schemas.ts';
 import type { login, logout, refresh, register } from './auth.routes.ts';
 import { issueTokens, revokeRefreshToken, rotateRefreshToken } from './auth.service.ts';
-import type { ThrottlePolicy } from '../../durable/login-throttle.ts';
 
 /** Per account: slows guessing one password to 5 tries per 15 minutes. */
 export const ACCOUNT_THROTTLE: ThrottlePolicy = { maxFailures: 5, windowSeconds: 15 * 60 };
@@ -66,16 +66,20 @@ export const loginHandler: AppRouteHandler<typeof login> = async (c) => {
   const address = c.req.header('CF-Connecting-IP') ?? 'unknown';
   const guards = throttles(c.env, user ? `id:${user.id}` : `name:${identifier.toLowerCase()}`, address);
 
-  // A locked key is refused before the password is checked: a correct guess during the
-  // lock must look exactly like a wrong one.
-  const waits = await Promise.all(guards.map(({ stub, policy }) => stub.check(policy)));
-  const wait = Math.max(...waits);
-  if (wait > 0) throw tooManyAttempts(wait);
+  // The attempt is counted before the password is checked, so parallel guesses cannot all
+  // pass a check that none of them has yet failed; a locked key is refused unchecked, so a
+  // correct guess during the lock looks exactly like a wrong one.
+  const attempts = await Promise.all(guards.map(({ stub, policy }) => stub.begin(policy)));
+  const wait = Math.max(...attempts.map((a) => a.retryAfter));
+  if (wait > 0) {
+    // A key that let this attempt through must not keep counting it.
+    await Promise.all(guards.map(({ stub }, i) => (attempts[i]!.retryAfter === 0 ? stub.forgive(attempts[i]!.at) : undefined)));
+    throw tooManyAttempts(wait);
+  }
 
   // Unknown users cost one hash too, so timing does not reveal which accounts exist.
   const valid = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
   if (!user || !valid) {
-    await Promise.all(guards.map(({ stub, policy }) => stub.recordFailure(policy)));
     logLine(c.env, 'info', 'login failed', { request_id: c.var.requestId, known_user: Boolean(user) });
     throw new ApiError('unauthorized', 'No active account found with the given credentials.', {
       headers: { 'WWW-Authenticate': 'Bearer realm="edgeshop"' },
@@ -83,7 +87,8 @@ export const loginHandler: AppRouteHandler<typeof login> = async (c) => {
   }
 
   const tokens = await issueTokens(db, user, c.env.JWT_SECRET);
-  await guards[0].stub.reset();
+  const [accountGuard, addressGuard] = guards;
+  await Promise.all([accountGuard.stub.reset(), addressGuard.stub.forgive(attempts[1]!.at)]);
   if (needsRehash(user.passwordHash)) {
     await db.update(users).set({ passwordHash: await hashPassword(password), updatedAt: new Date().toISOString() }).where(eq(users.id, user.id));
   }

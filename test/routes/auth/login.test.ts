@@ -54,6 +54,21 @@ describe('POST /auth/login/', () => {
     expectProblem(await login(user.email, user.password, uniqueAddress()), 429, 'rate_limited');
   });
 
+  it('holds the limit against a burst of parallel guesses', async () => {
+    const user = await createUser();
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => login(user.username, `guess-${i}`)));
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(ACCOUNT_THROTTLE.maxFailures);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(20 - ACCOUNT_THROTTLE.maxFailures);
+    expectProblem(await login(user.username, user.password), 429, 'rate_limited');
+  });
+
+  it('does not count successful logins against the client address', async () => {
+    const user = await createUser();
+    const address = uniqueAddress();
+    for (let i = 0; i < 60; i++) expect((await login(user.username, user.password, address)).status).toBe(200);
+  });
+
   it('counts failures per client address across accounts', async () => {
     const address = uniqueAddress();
     for (let i = 0; i < 50; i++) {
