@@ -1,5 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
-import type { ThrottlePolicy } from '../../durable/login-throttle.ts';
+import type { Attempt, ThrottlePolicy } from '../../durable/login-throttle.ts';
 import type { AppRouteHandler, Bindings } from '../../env.ts';
 import { users } from '../../db/schema.ts';
 import { ApiError } from '../../lib/errors.ts';
@@ -69,7 +69,7 @@ export const loginHandler: AppRouteHandler<typeof login> = async (c) => {
   // The attempt is counted before the password is checked, so parallel guesses cannot all
   // pass a check that none of them has yet failed; a locked key is refused unchecked, so a
   // correct guess during the lock looks exactly like a wrong one.
-  const attempts = await Promise.all(guards.map(({ stub, policy }) => stub.begin(policy)));
+  const attempts: Attempt[] = await Promise.all(guards.map(({ stub, policy }) => stub.begin(policy)));
   const wait = Math.max(...attempts.map((a) => a.retryAfter));
   if (wait > 0) {
     // A key that let this attempt through must not keep counting it.
