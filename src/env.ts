@@ -3,11 +3,10 @@ import type { Database } from './db/client.ts';
 import type { AccessClaims } from './lib/tokens.ts';
 
 /**
- * Bindings: `Env` comes from `wrangler types` (worker-configuration.d.ts); secrets are set with
- * `wrangler secret put` (or .dev.vars locally) and so are declared here.
+ * Bindings: `Env` comes from `wrangler types` (worker-configuration.d.ts, which reads the secret
+ * names from .dev.vars.example); optional settings that example leaves unset are declared here.
  */
 export interface Bindings extends Env {
-  JWT_SECRET: string;
   GEMINI_API_KEY?: string;
   GEMINI_BASE_URL?: string;
 }
