@@ -146,8 +146,19 @@ function columns(input: ProductPatch) {
 }
 
 export async function createProduct(db: Database, input: ProductWrite): Promise<ProductRow> {
-  const full = { ...input, description: input.description ?? '', features: input.features ?? [] };
-  const [row] = await db.insert(products).values({ name: full.name, category: full.category, priceCents: full.price, stock: full.stock, ...columns(full) }).returning();
+  const description = input.description ?? '';
+  const [row] = await db
+    .insert(products)
+    .values({
+      name: input.name,
+      category: input.category,
+      priceCents: input.price,
+      stock: input.stock,
+      features: input.features ?? [],
+      description,
+      ...descriptionState(description),
+    })
+    .returning();
   if (!row) throw new Error('insert returned no row');
   return row;
 }
