@@ -4,7 +4,7 @@ import { ApiError } from './errors.ts';
 import { verifyAccessToken } from './tokens.ts';
 
 /** RFC 6750 §3: a 401 for a bearer-protected resource names the scheme it expects. */
-function unauthorized(detail: string, error?: 'invalid_token'): ApiError {
+export function unauthorized(detail: string, error?: 'invalid_token'): ApiError {
   const challenge = error ? `Bearer realm="edgeshop", error="${error}"` : 'Bearer realm="edgeshop"';
   return new ApiError('unauthorized', detail, { headers: { 'WWW-Authenticate': challenge } });
 }

@@ -2,6 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { Attempt, ThrottlePolicy } from '../../durable/login-throttle.ts';
 import type { AppRouteHandler, Bindings } from '../../env.ts';
 import { users } from '../../db/schema.ts';
+import { unauthorized } from '../../lib/auth.ts';
 import { ApiError } from '../../lib/errors.ts';
 import { logLine } from '../../lib/log.ts';
 import { DUMMY_PASSWORD_HASH, hashPassword, needsRehash, verifyPassword } from '../../lib/password.ts';
@@ -81,9 +82,7 @@ export const loginHandler: AppRouteHandler<typeof login> = async (c) => {
   const valid = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
   if (!user || !valid) {
     logLine(c.env, 'info', 'login failed', { request_id: c.var.requestId, known_user: Boolean(user) });
-    throw new ApiError('unauthorized', 'No active account found with the given credentials.', {
-      headers: { 'WWW-Authenticate': 'Bearer realm="edgeshop"' },
-    });
+    throw unauthorized('No active account found with the given credentials.');
   }
 
   const tokens = await issueTokens(db, user, c.env.JWT_SECRET);
@@ -99,9 +98,7 @@ export const refreshHandler: AppRouteHandler<typeof refresh> = async (c) => {
   const outcome = await rotateRefreshToken(c.var.db, c.req.valid('json').refresh, c.env.JWT_SECRET);
   if (!outcome.ok) {
     if (outcome.reuse) logLine(c.env, 'warn', 'refresh token reuse: family revoked', { request_id: c.var.requestId });
-    throw new ApiError('unauthorized', 'The refresh token is invalid, expired, revoked or already used.', {
-      headers: { 'WWW-Authenticate': 'Bearer realm="edgeshop", error="invalid_token"' },
-    });
+    throw unauthorized('The refresh token is invalid, expired, revoked or already used.', 'invalid_token');
   }
   return c.json(outcome.tokens, 200);
 };
