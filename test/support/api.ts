@@ -1,6 +1,7 @@
 import { exports } from 'cloudflare:workers';
 import { expect } from 'vitest';
 import { problemType, type ProblemCode } from '../../src/lib/errors.ts';
+import { expectDocumented } from './contract.ts';
 
 export const ORIGIN = 'https://edgeshop.test';
 
@@ -32,6 +33,7 @@ export async function call<T = any>(method: string, path: string, options: CallO
   const text = await response.text();
   let parsed: unknown = text;
   if (text && /json/.test(response.headers.get('Content-Type') ?? '')) parsed = JSON.parse(text);
+  expectDocumented(method, path.split('?')[0]!, response.status, response.headers.get('Content-Type'), parsed);
   return { status: response.status, headers: response.headers, body: parsed as T, text };
 }
 
