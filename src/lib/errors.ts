@@ -88,19 +88,6 @@ export function problemBody(
   };
 }
 
-export function problemResponse(
-  code: ProblemCode,
-  detail: string,
-  requestId: string,
-  options: { errors?: FieldError[]; headers?: Record<string, string>; extensions?: Record<string, unknown> } = {},
-): Response {
-  const body = problemBody(code, detail, requestId, options.errors, options.extensions);
-  return new Response(JSON.stringify(body), {
-    status: body.status,
-    headers: { 'Content-Type': 'application/problem+json', 'X-Request-Id': requestId, ...options.headers },
-  });
-}
-
 // ---- OpenAPI: shared error responses, spread into every route's `responses` ----
 
 export const ProblemSchema = z
