@@ -66,7 +66,7 @@ export type DescriptionSource = (typeof DESCRIPTION_SOURCES)[number];
 /**
  * The catalog. Prices are integer cents; `CHECK (stock >= 0)` is what keeps stock from going
  * negative under concurrent checkouts (a batch that would break it fails whole).
- * Full-text search lives in the `products_fts` FTS5 table (migration 0001), kept in sync by triggers.
+ * Full-text search lives in the `products_fts` FTS5 table (migration 0002), kept in sync by triggers.
  */
 export const products = sqliteTable(
   'products',

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { errors } from '../../lib/errors.ts';
+import { jsonResponse } from '../../lib/openapi.ts';
 
 export const CategorySchema = z
   .object({
@@ -15,7 +16,7 @@ export const listCategories = createRoute({
   summary: 'Categories with their product counts',
   description: 'Every category that has at least one product, alphabetical. Not paginated.',
   responses: {
-    200: { description: 'All categories.', content: { 'application/json': { schema: z.array(CategorySchema) } } },
+    200: jsonResponse(z.array(CategorySchema), 'All categories.'),
     ...errors(),
   },
 });

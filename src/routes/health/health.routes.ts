@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { errors } from '../../lib/errors.ts';
+import { jsonResponse } from '../../lib/openapi.ts';
 
 export const health = createRoute({
   method: 'get',
@@ -8,10 +9,7 @@ export const health = createRoute({
   summary: 'Liveness and database check',
   description: 'Answers 200 when the worker runs and D1 answers a query; 503 otherwise.',
   responses: {
-    200: {
-      description: 'The API and its database are up.',
-      content: { 'application/json': { schema: z.object({ status: z.literal('ok') }).openapi('Health') } },
-    },
+    200: jsonResponse(z.object({ status: z.literal('ok') }).openapi('Health'), 'The API and its database are up.'),
     ...errors(503),
   },
 });

@@ -12,7 +12,6 @@ import {
   ProductWriteSchema,
 } from './products.schemas.ts';
 
-
 export const listProducts = createRoute({
   method: 'get',
   path: '/products/',
