@@ -5,12 +5,20 @@ import { join } from 'node:path';
 
 export const root = join(import.meta.dirname, '..');
 
+/** This project's wrangler, never a global one. */
+export const WRANGLER_BIN = join(root, 'node_modules', '.bin', 'wrangler');
+
+/** Wrangler offline: no telemetry, and no 3 s wait trying to download Request.cf. */
+export function wranglerEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false', ...extra };
+}
+
 export function wrangler(args: string[], options: SpawnSyncOptions = {}): string {
-  const result = spawnSync(join(root, 'node_modules', '.bin', 'wrangler'), args, {
+  const result = spawnSync(WRANGLER_BIN, args, {
     cwd: root,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false' },
+    env: wranglerEnv(),
     ...options,
   });
   if (result.status !== 0) {

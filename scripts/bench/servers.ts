@@ -4,7 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { root } from '../lib.ts';
+import { root, WRANGLER_BIN, wranglerEnv } from '../lib.ts';
 
 /** `wrangler-dev`: what `npm run dev` runs. `miniflare`: what `npm start` runs. */
 export type ServingPath = 'wrangler-dev' | 'miniflare';
@@ -51,7 +51,7 @@ function commandLine(path: ServingPath, worker: WorkerName, port: number): strin
   const config = CONFIGS[worker];
   if (path === 'wrangler-dev') {
     // What `npm run dev` runs once it has seeded (the benchmark seeds first).
-    return [join(root, 'node_modules', '.bin', 'wrangler'), 'dev', '--ip', '127.0.0.1', '--port', String(port), ...config];
+    return [WRANGLER_BIN, 'dev', '--ip', '127.0.0.1', '--port', String(port), ...config];
   }
   // `npm start` itself (it reads PORT), so the benchmark measures that code and not a copy.
   return [process.execPath, join(root, 'scripts', 'start.ts'), '--no-seed', ...config];
@@ -67,7 +67,7 @@ export async function startServer(path: ServingPath, worker: WorkerName, port: n
     cwd: root,
     detached: true,
     stdio: ['ignore', fd, fd],
-    env: { ...process.env, PORT: String(port), CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false' },
+    env: wranglerEnv({ PORT: String(port) }),
   });
   closeSync(fd);
   const pgid = child.pid;
