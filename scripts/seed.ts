@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { hashPassword } from '../src/lib/password.ts';
+import { descriptionState } from '../src/routes/products/products.service.ts';
 import { DEMO_PRODUCT_COUNT, demoProducts } from './catalog.ts';
 import { applyLocalMigrations, d1Execute, d1ExecuteFile, ensureDevVars, q, readDevVars } from './lib.ts';
 
@@ -49,8 +50,10 @@ export function seedCatalog(target: number): void {
     const statements: string[] = [];
     for (let i = 0; i < products.length; i += ROWS_PER_STATEMENT) {
       const rows = products.slice(i, i + ROWS_PER_STATEMENT).map((p) => {
-        const status = p.description ? "'ready', 'manual'" : "'none', NULL";
-        return `(${q(p.name)}, ${q(p.category)}, ${p.priceCents}, ${q(p.description)}, ${p.stock}, ${q(JSON.stringify(p.features))}, ${status}, ${q(p.createdAt)}, ${q(p.createdAt)})`;
+        // The same rule the API applies to a hand-written description.
+        const { descriptionStatus, descriptionSource } = descriptionState(p.description);
+        const source = descriptionSource === null ? 'NULL' : q(descriptionSource);
+        return `(${q(p.name)}, ${q(p.category)}, ${p.priceCents}, ${q(p.description)}, ${p.stock}, ${q(JSON.stringify(p.features))}, ${q(descriptionStatus)}, ${source}, ${q(p.createdAt)}, ${q(p.createdAt)})`;
       });
       statements.push(
         `INSERT INTO products (name, category, price_cents, description, stock, features, description_status, description_source, created_at, updated_at) VALUES\n${rows.join(',\n')};`,

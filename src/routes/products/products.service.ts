@@ -130,7 +130,7 @@ export async function getProduct(db: Database, id: number): Promise<ProductRow> 
 }
 
 /** A hand-written description is `ready`/`manual`; clearing it resets to `none`. */
-function descriptionState(description: string): { descriptionStatus: DescriptionStatus; descriptionSource: DescriptionSource | null } {
+export function descriptionState(description: string): { descriptionStatus: DescriptionStatus; descriptionSource: DescriptionSource | null } {
   return description === '' ? { descriptionStatus: 'none', descriptionSource: null } : { descriptionStatus: 'ready', descriptionSource: 'manual' };
 }
 
