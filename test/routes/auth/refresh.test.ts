@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { call, expectProblem } from '../../support/api.ts';
-import { createUser } from '../../support/users.ts';
+import { createUser, login } from '../../support/users.ts';
 
 const refresh = (token: string) => call('POST', '/auth/refresh/', { body: { refresh: token } });
 
@@ -42,7 +42,7 @@ describe('POST /auth/refresh/', () => {
 
   it('does not revoke other sessions of the same user on reuse', async () => {
     const user = await createUser();
-    const other = await call('POST', '/auth/login/', { body: { username: user.username, password: user.password } });
+    const other = await login(user.username, user.password);
     await refresh(user.refresh);
     await refresh(user.refresh);
     expect((await refresh(other.body.refresh)).status).toBe(200);
@@ -53,7 +53,7 @@ describe('POST /auth/refresh/', () => {
     await env.DB.prepare("UPDATE refresh_tokens SET expires_at = '2000-01-01T00:00:00.000Z' WHERE user_id = ?").bind(user.id).run();
     expectProblem(await refresh(user.refresh), 401, 'unauthorized');
     expectProblem(await refresh('not-a-real-token'), 401, 'unauthorized');
-    const fresh = await call('POST', '/auth/login/', { body: { username: user.username, password: user.password } });
+    const fresh = await login(user.username, user.password);
     expect((await call('POST', '/auth/logout/', { body: { refresh: fresh.body.refresh } })).status).toBe(204);
     expectProblem(await refresh(fresh.body.refresh), 401, 'unauthorized');
   });
@@ -74,7 +74,7 @@ describe('POST /auth/refresh/', () => {
 describe('POST /auth/logout/', () => {
   it('answers 204, revokes the token and its rotations, and leaves other sessions alone', async () => {
     const user = await createUser();
-    const other = await call('POST', '/auth/login/', { body: { username: user.username, password: user.password } });
+    const other = await login(user.username, user.password);
     const rotated = await refresh(user.refresh);
     const out = await call('POST', '/auth/logout', { body: { refresh: rotated.body.refresh } });
     expect(out.status).toBe(204);
