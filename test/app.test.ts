@@ -44,6 +44,13 @@ describe('routing conventions', () => {
     expect(users.headers.get('Allow')?.split(', ').sort()).toEqual(['GET', 'HEAD', 'PATCH']);
   });
 
+  it('resolves dot segments before routing: /products/./ is the product list', async () => {
+    const user = await createUser('admin');
+    const res = await call('DELETE', '/products/./', { token: user.access });
+    expectProblem(res, 405, 'method_not_allowed');
+    expect(res.headers.get('Allow')?.split(', ').sort()).toEqual(['GET', 'HEAD', 'POST']);
+  });
+
   it('serves POST with and without the trailing slash and never redirects', async () => {
     const user = await createUser();
     for (const path of ['/auth/login/', '/auth/login']) {

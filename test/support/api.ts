@@ -33,7 +33,8 @@ export async function call<T = any>(method: string, path: string, options: CallO
   const text = await response.text();
   let parsed: unknown = text;
   if (text && /json/.test(response.headers.get('Content-Type') ?? '')) parsed = JSON.parse(text);
-  expectDocumented(method, path.split('?')[0]!, response.status, response.headers.get('Content-Type'), parsed);
+  // Match the route on the path the worker saw: the URL parser resolves `.` and `..` segments.
+  expectDocumented(method, new URL(`${ORIGIN}${path}`).pathname, response.status, response.headers.get('Content-Type'), parsed);
   return { status: response.status, headers: response.headers, body: parsed as T, text };
 }
 
