@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /** Timestamps are ISO 8601 UTC strings: they sort as text and need no conversion at the edge. */
 const now = sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`;
@@ -97,3 +97,126 @@ export const products = sqliteTable(
 );
 
 export type ProductRow = typeof products.$inferSelect;
+
+export const ORDER_STATUSES = ['pending', 'paid', 'cancelled'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+/**
+ * Orders. `ref` is a random id chosen before the checkout batch runs, so the later statements
+ * of that batch (lines, idempotency record) can name the order before its integer id exists.
+ */
+export const orders = sqliteTable(
+  'orders',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    ref: text('ref').notNull(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id),
+    status: text('status', { enum: ORDER_STATUSES }).notNull().default('pending'),
+    totalCents: integer('total_cents').notNull(),
+    currency: text('currency').notNull(),
+    /** Set by the one cancel that wins; restocking is keyed on it, so stock comes back once. */
+    cancelRef: text('cancel_ref'),
+    createdAt: text('created_at').notNull().default(now),
+    updatedAt: text('updated_at').notNull().default(now),
+  },
+  (t) => [
+    uniqueIndex('orders_ref_unique').on(t.ref),
+    index('orders_user_idx').on(t.userId, t.id),
+    check('orders_status_check', sql`${t.status} IN ('pending', 'paid', 'cancelled')`),
+    check('orders_total_check', sql`${t.totalCents} >= 0`),
+  ],
+);
+
+/**
+ * Order lines keep their own copy of name and unit price: a later price change or a deleted
+ * product leaves past orders as they were. `product_id` is therefore not a foreign key.
+ * NOT NULL on name and price is a guard: checkout fills them from a sub-select that yields NULL
+ * when the product vanished or its price moved since it was priced, which fails the whole batch.
+ */
+export const orderItems = sqliteTable(
+  'order_items',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    orderId: integer('order_id')
+      .notNull()
+      .references(() => orders.id, { onDelete: 'cascade' }),
+    productId: integer('product_id').notNull(),
+    name: text('name').notNull(),
+    unitPriceCents: integer('unit_price_cents').notNull(),
+    quantity: integer('quantity').notNull(),
+    lineTotalCents: integer('line_total_cents').notNull(),
+  },
+  (t) => [
+    index('order_items_order_idx').on(t.orderId),
+    check('order_items_quantity_check', sql`${t.quantity} BETWEEN 1 AND 99`),
+    check('order_items_total_check', sql`${t.lineTotalCents} = ${t.unitPriceCents} * ${t.quantity} AND ${t.unitPriceCents} >= 0`),
+  ],
+);
+
+export const PAYMENT_STATUSES = ['pending', 'succeeded', 'failed'] as const;
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+
+/**
+ * Payments. The card number is never stored: only its last four digits and a keyed
+ * fingerprint (HMAC), which is all the mock processor needs to recognise its test cards.
+ * The partial unique index allows at most one `pending` or `succeeded` payment per order,
+ * whatever races: a second attempt fails the insert; a new one may follow a `failed` one.
+ */
+export const payments = sqliteTable(
+  'payments',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    ref: text('ref').notNull(),
+    orderId: integer('order_id')
+      .notNull()
+      .references(() => orders.id),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id),
+    status: text('status', { enum: PAYMENT_STATUSES }).notNull().default('pending'),
+    amountCents: integer('amount_cents').notNull(),
+    currency: text('currency').notNull(),
+    cardLast4: text('card_last4'),
+    cardFingerprint: text('card_fingerprint'),
+    failureReason: text('failure_reason'),
+    /** When a message for it was last sent to the queue; the reconciler re-sends stale ones. */
+    enqueuedAt: text('enqueued_at'),
+    createdAt: text('created_at').notNull().default(now),
+    updatedAt: text('updated_at').notNull().default(now),
+  },
+  (t) => [
+    uniqueIndex('payments_ref_unique').on(t.ref),
+    uniqueIndex('payments_one_live_per_order').on(t.orderId).where(sql`status IN ('pending', 'succeeded')`),
+    index('payments_user_idx').on(t.userId, t.id),
+    index('payments_pending_idx').on(t.status, t.enqueuedAt),
+    check('payments_status_check', sql`${t.status} IN ('pending', 'succeeded', 'failed')`),
+    check('payments_amount_check', sql`${t.amountCents} >= 0`),
+  ],
+);
+
+export type OrderRow = typeof orders.$inferSelect;
+export type OrderItemRow = typeof orderItems.$inferSelect;
+export type PaymentRow = typeof payments.$inferSelect;
+
+/**
+ * Idempotency keys (the IETF httpapi Idempotency-Key draft; Stripe's semantics). One row per
+ * (user, key): the request's hash, then the response it produced. `response_status` is NULL
+ * while the first request runs; `locked_at` lets a retry take over a key whose request died.
+ */
+export const idempotencyKeys = sqliteTable(
+  'idempotency_keys',
+  {
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    lockedAt: text('locked_at').notNull(),
+    responseStatus: integer('response_status'),
+    responseBody: text('response_body'),
+    createdAt: text('created_at').notNull().default(now),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.key] }), index('idempotency_keys_created_idx').on(t.createdAt)],
+);

@@ -1,0 +1,187 @@
+import { DurableObject } from 'cloudflare:workers';
+import { z } from 'zod';
+
+/**
+ * One user's cart. Every change to a cart runs in this one object, one call at a time, so
+ * twenty concurrent adds of the same product add up instead of overwriting each other.
+ * Storage is the object's SQLite database; `sql.exec` is synchronous and no method awaits, so
+ * each method is a transaction of its own (no other call interleaves with it).
+ *
+ * Prices are not kept here: the cart holds product ids and quantities, and the API prices
+ * them from D1 at every read and at checkout. The name is kept only to tell the user which
+ * line disappeared when a product leaves the catalog.
+ *
+ * Methods return results instead of throwing: an error thrown across RPC loses its class.
+ */
+export const MAX_LINE_QUANTITY = 99;
+export const MAX_CART_LINES = 50;
+/** How long a checkout holds the cart; a checkout that died frees it after this. */
+export const CHECKOUT_LOCK_MS = 30_000;
+
+export interface CartLine {
+  id: number;
+  productId: number;
+  name: string;
+  quantity: number;
+}
+
+export type CartError =
+  | { ok: false; error: 'line_not_found' }
+  | { ok: false; error: 'quantity_limit'; quantity: number }
+  | { ok: false; error: 'insufficient_stock'; quantity: number; available: number }
+  | { ok: false; error: 'too_many_lines' }
+  | { ok: false; error: 'checkout_in_progress'; retryAfterSeconds: number };
+
+export type CartResult<T> = { ok: true; value: T } | CartError;
+
+const ProductRef = z.object({
+  productId: z.number().int().positive(),
+  name: z.string(),
+  /** Units in stock now, read from D1 by the caller. */
+  stock: z.number().int().min(0),
+});
+const AddInput = ProductRef.extend({ quantity: z.number().int().min(1).max(MAX_LINE_QUANTITY) });
+const SetInput = z.object({ itemId: z.number().int().positive(), quantity: z.number().int().min(1).max(MAX_LINE_QUANTITY), stock: z.number().int().min(0) });
+const Ids = z.array(z.number().int().positive());
+const Token = z.string().min(1);
+
+interface Lock {
+  token: string;
+  until: number;
+}
+
+const LOCK_KEY = 'checkout';
+
+interface LineRow extends Record<string, SqlStorageValue> {
+  id: number;
+  product_id: number;
+  name: string;
+  quantity: number;
+}
+
+const toLine = (r: LineRow): CartLine => ({ id: r.id, productId: r.product_id, name: r.name, quantity: r.quantity });
+
+export class CartDurableObject extends DurableObject<Env> {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    // Line ids count up within the cart (AUTOINCREMENT never reuses one), so a stale id from a
+    // removed line cannot hit a new line.
+    ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS lines (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      product_id INTEGER NOT NULL UNIQUE,
+      name TEXT NOT NULL,
+      quantity INTEGER NOT NULL CHECK (quantity BETWEEN 1 AND ${MAX_LINE_QUANTITY})
+    )`);
+  }
+
+  private rows(): CartLine[] {
+    return this.ctx.storage.sql.exec<LineRow>('SELECT id, product_id, name, quantity FROM lines ORDER BY id').toArray().map(toLine);
+  }
+
+  private find(itemId: number): CartLine | null {
+    const row = this.ctx.storage.sql.exec<LineRow>('SELECT id, product_id, name, quantity FROM lines WHERE id = ?', itemId).toArray()[0];
+    return row ? toLine(row) : null;
+  }
+
+  /** A change while a checkout holds the cart would be lost or half-ordered: refuse it. */
+  private locked(): CartError | null {
+    const lock = this.ctx.storage.kv.get<Lock>(LOCK_KEY);
+    const now = Date.now();
+    if (!lock || lock.until <= now) return null;
+    return { ok: false, error: 'checkout_in_progress', retryAfterSeconds: Math.max(1, Math.ceil((lock.until - now) / 1000)) };
+  }
+
+  lines(): CartLine[] {
+    return this.rows();
+  }
+
+  line(itemId: number): CartLine | null {
+    return this.find(z.number().int().parse(itemId));
+  }
+
+  /** Adds to the product's line (creating it), within 99 per line and the stock the caller saw. */
+  add(input: z.input<typeof AddInput>): CartResult<CartLine> {
+    const { productId, name, quantity, stock } = AddInput.parse(input);
+    const busy = this.locked();
+    if (busy) return busy;
+    const existing = this.rows().find((l) => l.productId === productId);
+    if (!existing && this.rows().length >= MAX_CART_LINES) return { ok: false, error: 'too_many_lines' };
+    const total = (existing?.quantity ?? 0) + quantity;
+    if (total > MAX_LINE_QUANTITY) return { ok: false, error: 'quantity_limit', quantity: total };
+    if (total > stock) return { ok: false, error: 'insufficient_stock', quantity: total, available: stock };
+    const row = this.ctx.storage.sql
+      .exec<LineRow>(
+        `INSERT INTO lines (product_id, name, quantity) VALUES (?, ?, ?)
+         ON CONFLICT (product_id) DO UPDATE SET quantity = excluded.quantity, name = excluded.name
+         RETURNING id, product_id, name, quantity`,
+        productId,
+        name,
+        total,
+      )
+      .one();
+    return { ok: true, value: toLine(row) };
+  }
+
+  /** Sets a line's quantity; `stock` is the product's stock as the caller read it. */
+  setQuantity(input: z.input<typeof SetInput>): CartResult<CartLine> {
+    const { itemId, quantity, stock } = SetInput.parse(input);
+    const busy = this.locked();
+    if (busy) return busy;
+    if (!this.find(itemId)) return { ok: false, error: 'line_not_found' };
+    if (quantity > stock) return { ok: false, error: 'insufficient_stock', quantity, available: stock };
+    const row = this.ctx.storage.sql
+      .exec<LineRow>('UPDATE lines SET quantity = ? WHERE id = ? RETURNING id, product_id, name, quantity', quantity, itemId)
+      .one();
+    return { ok: true, value: toLine(row) };
+  }
+
+  remove(itemId: number): CartResult<null> {
+    const id = z.number().int().parse(itemId);
+    const busy = this.locked();
+    if (busy) return busy;
+    const removed = this.ctx.storage.sql.exec('DELETE FROM lines WHERE id = ?', id).rowsWritten;
+    return removed > 0 ? { ok: true, value: null } : { ok: false, error: 'line_not_found' };
+  }
+
+  clear(): CartResult<null> {
+    const busy = this.locked();
+    if (busy) return busy;
+    this.ctx.storage.sql.exec('DELETE FROM lines');
+    return { ok: true, value: null };
+  }
+
+  /** Drops the lines of products that left the catalog; returns the lines dropped. */
+  dropProducts(productIds: number[]): CartLine[] {
+    const ids = Ids.parse(productIds);
+    const dropped = this.rows().filter((l) => ids.includes(l.productId));
+    for (const line of dropped) this.ctx.storage.sql.exec('DELETE FROM lines WHERE id = ?', line.id);
+    return dropped;
+  }
+
+  /**
+   * Takes the cart for a checkout: returns its lines and a token, and holds every other change
+   * (and a second checkout) off until `finishCheckout` or `abortCheckout`, or for 30 seconds if
+   * the checkout dies. Two checkouts of one cart cannot both turn it into an order.
+   */
+  beginCheckout(): CartResult<{ token: string; lines: CartLine[] }> {
+    const busy = this.locked();
+    if (busy) return busy;
+    const token = crypto.randomUUID();
+    this.ctx.storage.kv.put<Lock>(LOCK_KEY, { token, until: Date.now() + CHECKOUT_LOCK_MS });
+    return { ok: true, value: { token, lines: this.rows() } };
+  }
+
+  /** The order was committed: empty the cart and release it. */
+  finishCheckout(token: string): void {
+    const lock = this.ctx.storage.kv.get<Lock>(LOCK_KEY);
+    if (lock?.token !== Token.parse(token)) return;
+    this.ctx.storage.sql.exec('DELETE FROM lines');
+    this.ctx.storage.kv.delete(LOCK_KEY);
+  }
+
+  /** The checkout failed: release the cart as it was. */
+  abortCheckout(token: string): void {
+    const lock = this.ctx.storage.kv.get<Lock>(LOCK_KEY);
+    if (lock?.token === Token.parse(token)) this.ctx.storage.kv.delete(LOCK_KEY);
+  }
+}

@@ -1,0 +1,68 @@
+import type { Bindings } from '../env.ts';
+import { logLine } from '../lib/log.ts';
+import { failPayment, type PaymentMessage } from './payments.ts';
+
+/**
+ * The reconciler, run by the Cron Trigger every minute. A payment row is committed in D1 before
+ * its message is sent, so a failed send or a crash in between leaves a `pending` payment that
+ * no message will ever decide. This finds them and sends them again; a payment still pending
+ * long after that is failed with a reason, so none stays pending for ever. It also purges
+ * idempotency keys older than their 24-hour life.
+ */
+export const RECONCILE_DEFAULTS = {
+  /** A pending payment whose last send is older than this is sent again. */
+  resendAfterSeconds: 60,
+  /** A payment still pending this long after it was created is failed (`processing_timeout`). */
+  failAfterSeconds: 15 * 60,
+  /** Idempotency keys live this long. */
+  idempotencyKeySeconds: 24 * 60 * 60,
+  /** Payments handled per run (one `sendBatch` takes at most 100 messages). */
+  batchSize: 100,
+};
+
+export interface ReconcileReport {
+  resent: number[];
+  timedOut: number[];
+  purgedKeys: number;
+}
+
+const secondsBefore = (now: Date, seconds: number) => new Date(now.getTime() - seconds * 1000).toISOString();
+
+export async function reconcile(env: Bindings, now = new Date(), options = RECONCILE_DEFAULTS): Promise<ReconcileReport> {
+  const d1 = env.DB;
+  const report: ReconcileReport = { resent: [], timedOut: [], purgedKeys: 0 };
+
+  const expired = await d1
+    .prepare("SELECT id FROM payments WHERE status = 'pending' AND created_at < ? ORDER BY id LIMIT ?")
+    .bind(secondsBefore(now, options.failAfterSeconds), options.batchSize)
+    .all<{ id: number }>();
+  for (const { id } of expired.results) {
+    if (await failPayment(d1, id, 'processing_timeout', now.toISOString())) report.timedOut.push(id);
+  }
+
+  const stale = await d1
+    .prepare("SELECT id FROM payments WHERE status = 'pending' AND (enqueued_at IS NULL OR enqueued_at < ?) ORDER BY id LIMIT ?")
+    .bind(secondsBefore(now, options.resendAfterSeconds), options.batchSize)
+    .all<{ id: number }>();
+  const ids = stale.results.map((r) => r.id);
+  if (ids.length > 0) {
+    await env.PAYMENTS_QUEUE.sendBatch(ids.map((id) => ({ body: { payment_id: id } satisfies PaymentMessage })));
+    // Marked only after the send went out: if it throws, the next run tries again.
+    await d1
+      .prepare(`UPDATE payments SET enqueued_at = ? WHERE id IN (${ids.map(() => '?').join(', ')}) AND status = 'pending'`)
+      .bind(now.toISOString(), ...ids)
+      .run();
+    report.resent = ids;
+  }
+
+  const purged = await d1
+    .prepare('DELETE FROM idempotency_keys WHERE created_at < ?')
+    .bind(secondsBefore(now, options.idempotencyKeySeconds))
+    .run();
+  report.purgedKeys = purged.meta.changes;
+
+  if (report.resent.length + report.timedOut.length + report.purgedKeys > 0) {
+    logLine(env, 'info', 'reconciled', { resent: report.resent.length, timed_out: report.timedOut.length, purged_keys: report.purgedKeys });
+  }
+  return report;
+}
