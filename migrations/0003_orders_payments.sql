@@ -7,7 +7,8 @@ CREATE TABLE `idempotency_keys` (
 	`response_body` text,
 	`created_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) NOT NULL,
 	PRIMARY KEY(`user_id`, `key`),
-	FOREIGN KEY (`user_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE cascade
+	FOREIGN KEY (`user_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE cascade,
+	CONSTRAINT "idempotency_keys_status_check" CHECK("idempotency_keys"."response_status" IS NULL OR "idempotency_keys"."response_status" BETWEEN 100 AND 599)
 );
 --> statement-breakpoint
 CREATE INDEX `idempotency_keys_created_idx` ON `idempotency_keys` (`created_at`);--> statement-breakpoint

@@ -13,9 +13,12 @@ import type { App, AppEnv } from './env.ts';
 import { ApiError, type FieldError, type ProblemCode, problemBody } from './lib/errors.ts';
 import { logLine } from './lib/log.ts';
 import { registerAuthRoutes } from './routes/auth/index.ts';
+import { registerCartRoutes } from './routes/cart/index.ts';
 import { registerCategoryRoutes } from './routes/categories/index.ts';
 import { registerDocsRoutes } from './routes/docs/index.ts';
 import { registerHealthRoutes } from './routes/health/index.ts';
+import { registerOrderRoutes } from './routes/orders/index.ts';
+import { registerPaymentRoutes } from './routes/payments/index.ts';
 import { registerProductRoutes } from './routes/products/index.ts';
 import { registerUserRoutes } from './routes/users/index.ts';
 
@@ -96,7 +99,7 @@ export function createApp(): App {
       },
       allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'],
       allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-      exposeHeaders: ['X-Request-Id', 'Location', 'Retry-After', 'WWW-Authenticate'],
+      exposeHeaders: ['X-Request-Id', 'Location', 'Retry-After', 'WWW-Authenticate', 'Idempotent-Replayed'],
       maxAge: 600,
     }),
   );
@@ -127,6 +130,9 @@ export function createApp(): App {
   registerUserRoutes(app);
   registerProductRoutes(app);
   registerCategoryRoutes(app);
+  registerCartRoutes(app);
+  registerOrderRoutes(app);
+  registerPaymentRoutes(app);
   registerDocsRoutes(app);
 
   app.notFound((c) => problem(c, new ApiError('not_found', `No route for ${c.req.method} ${c.req.path}.`)));

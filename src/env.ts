@@ -1,5 +1,6 @@
 import type { OpenAPIHono, RouteConfig, RouteHandler } from '@hono/zod-openapi';
 import type { Database } from './db/client.ts';
+import type { IdempotencyClaim } from './lib/idempotency.ts';
 import type { AccessClaims } from './lib/tokens.ts';
 
 /**
@@ -16,6 +17,8 @@ export interface AppVariables {
   db: Database;
   /** Set by the auth middleware on routes that require a user. */
   user: AccessClaims;
+  /** Set by the idempotency middleware when the request carries an `Idempotency-Key` it now holds. */
+  idempotency?: IdempotencyClaim;
 }
 
 export interface AppEnv {

@@ -218,5 +218,11 @@ export const idempotencyKeys = sqliteTable(
     responseBody: text('response_body'),
     createdAt: text('created_at').notNull().default(now),
   },
-  (t) => [primaryKey({ columns: [t.userId, t.key] }), index('idempotency_keys_created_idx').on(t.createdAt)],
+  (t) => [
+    primaryKey({ columns: [t.userId, t.key] }),
+    index('idempotency_keys_created_idx').on(t.createdAt),
+    // The completing statement writes -1 when the key is no longer held by its request (a retry
+    // took it over): this CHECK then fails that request's whole batch, so it creates nothing.
+    check('idempotency_keys_status_check', sql`${t.responseStatus} IS NULL OR ${t.responseStatus} BETWEEN 100 AND 599`),
+  ],
 );

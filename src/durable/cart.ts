@@ -1,5 +1,8 @@
 import { DurableObject } from 'cloudflare:workers';
 import { z } from 'zod';
+import { type CartError, type CartLine, type CartResult, CHECKOUT_LOCK_MS, MAX_CART_LINES, MAX_LINE_QUANTITY } from './cart.types.ts';
+
+export type { CartError, CartLine, CartResult } from './cart.types.ts';
 
 /**
  * One user's cart. Every change to a cart runs in this one object, one call at a time, so
@@ -13,27 +16,6 @@ import { z } from 'zod';
  *
  * Methods return results instead of throwing: an error thrown across RPC loses its class.
  */
-export const MAX_LINE_QUANTITY = 99;
-export const MAX_CART_LINES = 50;
-/** How long a checkout holds the cart; a checkout that died frees it after this. */
-export const CHECKOUT_LOCK_MS = 30_000;
-
-export interface CartLine {
-  id: number;
-  productId: number;
-  name: string;
-  quantity: number;
-}
-
-export type CartError =
-  | { ok: false; error: 'line_not_found' }
-  | { ok: false; error: 'quantity_limit'; quantity: number }
-  | { ok: false; error: 'insufficient_stock'; quantity: number; available: number }
-  | { ok: false; error: 'too_many_lines' }
-  | { ok: false; error: 'checkout_in_progress'; retryAfterSeconds: number };
-
-export type CartResult<T> = { ok: true; value: T } | CartError;
-
 const ProductRef = z.object({
   productId: z.number().int().positive(),
   name: z.string(),

@@ -118,10 +118,13 @@ export const errorResponses = {
   403: problemResponseDoc('Authenticated but not allowed.'),
   404: problemResponseDoc('No such resource (or not yours).'),
   405: problemResponseDoc('The path exists but not with this method; see `Allow`.'),
-  409: problemResponseDoc('Conflicts with the current state.'),
+  409: {
+    ...problemResponseDoc('Conflicts with the current state.'),
+    headers: { 'Retry-After': { schema: { type: 'integer' as const }, description: 'When the conflict is temporary (a request in progress): seconds to wait before retrying.' } },
+  },
   413: problemResponseDoc('Request body over 1 MiB.'),
   415: problemResponseDoc('Request body is not `application/json`.'),
-  422: problemResponseDoc('Understood but cannot be processed.'),
+  422: problemResponseDoc('Understood but cannot be processed (an Idempotency-Key reused with a different request).'),
   429: {
     ...problemResponseDoc('Too many attempts.'),
     headers: { 'Retry-After': { schema: { type: 'integer' as const }, description: 'Seconds to wait.' } },

@@ -1,4 +1,4 @@
-import type { RouteConfig } from '@hono/zod-openapi';
+import { type RouteConfig, z } from '@hono/zod-openapi';
 import type { App, AppRouteHandler } from '../env.ts';
 
 /**
@@ -23,3 +23,32 @@ export function jsonBody<T>(schema: T) {
 export function jsonResponse<T>(schema: T, description: string) {
   return { description, content: { 'application/json': { schema } } };
 }
+
+/**
+ * The optional `Idempotency-Key` request header, for the document. The `idempotency` middleware
+ * reads and checks the value (Hono hands header validators lower-cased names, so this schema
+ * never sees it and validates nothing by itself).
+ */
+export const IdempotencyHeadersSchema = z.object({
+  'Idempotency-Key': z
+    .string()
+    .optional()
+    .openapi({
+      param: {
+        name: 'Idempotency-Key',
+        in: 'header',
+        description:
+          'A unique key per logical request (a UUID, say; 1 to 255 printable ASCII characters). A retry with the same key and body ' +
+          'returns the first response; with another body it is 422. Kept for 24 hours.',
+      },
+      example: '5f0c6a9e-8d1b-4f7e-9a51-3c2b7d2e4a10',
+    }),
+});
+
+/** Response headers of an operation that honours `Idempotency-Key`. */
+export const idempotentResponseHeaders = {
+  'Idempotent-Replayed': {
+    schema: { type: 'string' as const, enum: ['true'] },
+    description: 'Present when this is the stored response of an earlier request with the same Idempotency-Key.',
+  },
+};

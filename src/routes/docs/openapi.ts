@@ -15,6 +15,9 @@ export const OPENAPI_DOCUMENT_CONFIG = {
     { name: 'Auth', description: 'Registration, login and token rotation.' },
     { name: 'Users', description: 'Profiles and roles.' },
     { name: 'Products', description: 'The catalog: browse, filter, search; admins edit.' },
+    { name: 'Cart', description: 'Your cart, one per user, priced from the catalog at every read.' },
+    { name: 'Orders', description: 'Checkout, order history and cancellation.' },
+    { name: 'Payments', description: 'Mock card payments, decided asynchronously by a queue consumer.' },
   ],
 };
 

@@ -1,0 +1,24 @@
+/**
+ * The cart object's limits and result types, apart from the class so the routes (and the
+ * OpenAPI script, which runs in Node without `cloudflare:workers`) can import them.
+ */
+export const MAX_LINE_QUANTITY = 99;
+export const MAX_CART_LINES = 50;
+/** How long a checkout holds the cart; a checkout that died frees it after this. */
+export const CHECKOUT_LOCK_MS = 30_000;
+
+export interface CartLine {
+  id: number;
+  productId: number;
+  name: string;
+  quantity: number;
+}
+
+export type CartError =
+  | { ok: false; error: 'line_not_found' }
+  | { ok: false; error: 'quantity_limit'; quantity: number }
+  | { ok: false; error: 'insufficient_stock'; quantity: number; available: number }
+  | { ok: false; error: 'too_many_lines' }
+  | { ok: false; error: 'checkout_in_progress'; retryAfterSeconds: number };
+
+export type CartResult<T> = { ok: true; value: T } | CartError;

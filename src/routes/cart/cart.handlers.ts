@@ -1,0 +1,52 @@
+import type { AppRouteHandler } from '../../env.ts';
+import { ApiError } from '../../lib/errors.ts';
+import type { addCartItem, clearCart, deleteCartItem, getCart, updateCartItem } from './cart.routes.ts';
+import { cartBody, cartOf, catalogEntries, pricedLine, unwrap } from './cart.service.ts';
+
+const productGone = () => new ApiError('not_found', 'No such product.');
+
+export const getCartHandler: AppRouteHandler<typeof getCart> = async (c) => {
+  const cart = cartOf(c.env, c.var.user.userId);
+  const lines = await cart.lines();
+  const catalog = await catalogEntries(c.env.DB, lines.map((l) => l.productId));
+  const missing = lines.filter((l) => !catalog.has(l.productId)).map((l) => l.productId);
+  const removed = missing.length > 0 ? await cart.dropProducts(missing) : [];
+  const priced = lines.flatMap((line) => {
+    const product = catalog.get(line.productId);
+    return product ? [{ line, product }] : [];
+  });
+  return c.json(cartBody(priced, c.env.CURRENCY, removed), 200);
+};
+
+export const addCartItemHandler: AppRouteHandler<typeof addCartItem> = async (c) => {
+  const { product_id, quantity } = c.req.valid('json');
+  const product = (await catalogEntries(c.env.DB, [product_id])).get(product_id);
+  if (!product) throw new ApiError('not_found', 'No such product.', { errors: [{ path: 'body.product_id', message: 'Not in the catalog.' }] });
+  const line = unwrap(await cartOf(c.env, c.var.user.userId).add({ productId: product.id, name: product.name, quantity, stock: product.stock }));
+  return c.json(pricedLine(line, product), 201);
+};
+
+export const updateCartItemHandler: AppRouteHandler<typeof updateCartItem> = async (c) => {
+  const { item_id } = c.req.valid('param');
+  const { quantity } = c.req.valid('json');
+  const cart = cartOf(c.env, c.var.user.userId);
+  const existing = await cart.line(item_id);
+  if (!existing) throw new ApiError('not_found', 'No such line in your cart.');
+  const product = (await catalogEntries(c.env.DB, [existing.productId])).get(existing.productId);
+  if (!product) {
+    await cart.dropProducts([existing.productId]);
+    throw productGone();
+  }
+  const line = unwrap(await cart.setQuantity({ itemId: item_id, quantity, stock: product.stock }));
+  return c.json(pricedLine(line, product), 200);
+};
+
+export const deleteCartItemHandler: AppRouteHandler<typeof deleteCartItem> = async (c) => {
+  unwrap(await cartOf(c.env, c.var.user.userId).remove(c.req.valid('param').item_id));
+  return c.body(null, 204);
+};
+
+export const clearCartHandler: AppRouteHandler<typeof clearCart> = async (c) => {
+  unwrap(await cartOf(c.env, c.var.user.userId).clear());
+  return c.body(null, 204);
+};

@@ -1,0 +1,87 @@
+import type { CartError, CartLine, CartResult } from '../../durable/cart.types.ts';
+import type { Bindings } from '../../env.ts';
+import { ApiError } from '../../lib/errors.ts';
+import { formatCents } from '../../lib/money.ts';
+import type { CartBody, CartLineBody } from './cart.schemas.ts';
+
+/** The cart object of one user. */
+export function cartOf(env: Bindings, userId: number) {
+  return env.CART.getByName(`user:${userId}`);
+}
+
+export interface CatalogEntry {
+  id: number;
+  name: string;
+  priceCents: number;
+  stock: number;
+}
+
+/**
+ * Current name, price and stock of the given products, in one query (`WHERE id IN (...)`),
+ * never one per line. A cart has at most 50 lines, well inside D1's 100 bound parameters.
+ */
+export async function catalogEntries(d1: D1Database, productIds: number[]): Promise<Map<number, CatalogEntry>> {
+  const entries = new Map<number, CatalogEntry>();
+  if (productIds.length === 0) return entries;
+  const { results } = await d1
+    .prepare(`SELECT id, name, price_cents, stock FROM products WHERE id IN (${productIds.map(() => '?').join(', ')})`)
+    .bind(...productIds)
+    .all<{ id: number; name: string; price_cents: number; stock: number }>();
+  for (const r of results) entries.set(r.id, { id: r.id, name: r.name, priceCents: r.price_cents, stock: r.stock });
+  return entries;
+}
+
+export function pricedLine(line: CartLine, product: CatalogEntry): CartLineBody {
+  return {
+    id: line.id,
+    product_id: line.productId,
+    name: product.name,
+    unit_price: formatCents(product.priceCents),
+    quantity: line.quantity,
+    line_total: formatCents(product.priceCents * line.quantity),
+    available: product.stock,
+    insufficient_stock: line.quantity > product.stock,
+  };
+}
+
+export interface PricedLine {
+  line: CartLine;
+  product: CatalogEntry;
+}
+
+export function cartBody(priced: PricedLine[], currency: string, removed: CartLine[]): CartBody {
+  return {
+    items: priced.map(({ line, product }) => pricedLine(line, product)),
+    item_count: priced.reduce((n, { line }) => n + line.quantity, 0),
+    // Summed in integer cents; formatted once.
+    subtotal: formatCents(priced.reduce((sum, { line, product }) => sum + product.priceCents * line.quantity, 0)),
+    currency,
+    removed: removed.map((l) => ({ product_id: l.productId, name: l.name })),
+  };
+}
+
+/** Maps the cart object's refusals onto problems. */
+export function cartProblem(result: CartError): ApiError {
+  switch (result.error) {
+    case 'line_not_found':
+      return new ApiError('not_found', 'No such line in your cart.');
+    case 'quantity_limit':
+      return new ApiError('conflict', `A cart line holds at most 99 units; this would make ${result.quantity}.`, {
+        errors: [{ path: 'body.quantity', message: 'The line would exceed 99 units.' }],
+      });
+    case 'insufficient_stock':
+      return new ApiError('conflict', `Only ${result.available} in stock; the line would need ${result.quantity}.`, {
+        errors: [{ path: 'body.quantity', message: `At most ${result.available} available.` }],
+        extensions: { requested: result.quantity, available: result.available },
+      });
+    case 'too_many_lines':
+      return new ApiError('conflict', 'A cart holds at most 50 different products.');
+    case 'checkout_in_progress':
+      return new ApiError('conflict', 'A checkout of this cart is in progress.', { headers: { 'Retry-After': String(result.retryAfterSeconds) } });
+  }
+}
+
+export function unwrap<T>(result: CartResult<T>): T {
+  if (!result.ok) throw cartProblem(result);
+  return result.value;
+}

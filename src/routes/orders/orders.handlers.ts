@@ -1,0 +1,23 @@
+import type { AppRouteHandler } from '../../env.ts';
+import { toPage } from '../../lib/pagination.ts';
+import type { cancelOrder, createOrder, getOrder, listOrders } from './orders.routes.ts';
+import * as service from './orders.service.ts';
+
+export const createOrderHandler: AppRouteHandler<typeof createOrder> = async (c) => {
+  const order = await service.checkout(c.env, c.var.user, c.var.idempotency);
+  return c.json(order, 201);
+};
+
+export const listOrdersHandler: AppRouteHandler<typeof listOrders> = async (c) => {
+  const { page, page_size, ...filters } = c.req.valid('query');
+  const { count, results } = await service.listOrders(c.var.db, c.var.user, filters, { page, page_size });
+  return c.json(toPage(c, { page, page_size }, count, results), 200);
+};
+
+export const getOrderHandler: AppRouteHandler<typeof getOrder> = async (c) => {
+  return c.json(await service.visibleOrder(c.var.db, c.req.valid('param').id, c.var.user), 200);
+};
+
+export const cancelOrderHandler: AppRouteHandler<typeof cancelOrder> = async (c) => {
+  return c.json(await service.cancelOrder(c.env, c.var.db, c.req.valid('param').id, c.var.user), 200);
+};

@@ -1,0 +1,197 @@
+import { and, count, desc, eq, inArray, type SQL } from 'drizzle-orm';
+import type { Database } from '../../db/client.ts';
+import { type OrderItemRow, type OrderRow, type OrderStatus, orderItems, orders } from '../../db/schema.ts';
+import type { CartLine } from '../../durable/cart.types.ts';
+import type { Bindings } from '../../env.ts';
+import type { AccessClaims } from '../../lib/tokens.ts';
+import { ApiError } from '../../lib/errors.ts';
+import { completion, type IdempotencyClaim } from '../../lib/idempotency.ts';
+import { logLine } from '../../lib/log.ts';
+import { type PageParams, pageWindow } from '../../lib/pagination.ts';
+import { guardedStatus, transitionConflict } from '../../lib/transitions.ts';
+import { cartOf, type CatalogEntry, catalogEntries, unwrap } from '../cart/cart.service.ts';
+import { type Order, toOrder } from './orders.schemas.ts';
+
+export const orderNotFound = () => new ApiError('not_found', 'No such order.');
+
+interface ShortLine {
+  product_id: number;
+  name: string;
+  requested: number;
+  available: number;
+}
+
+function insufficientStock(lines: ShortLine[]): ApiError {
+  return new ApiError('conflict', `${lines.length} line${lines.length === 1 ? '' : 's'} of your cart cannot be covered by the stock; nothing was ordered.`, {
+    extensions: { lines },
+  });
+}
+
+function shortLines(lines: CartLine[], catalog: Map<number, CatalogEntry>): ShortLine[] {
+  return lines.flatMap((l) => {
+    const available = catalog.get(l.productId)?.stock ?? 0;
+    return l.quantity > available ? [{ product_id: l.productId, name: catalog.get(l.productId)?.name ?? l.name, requested: l.quantity, available }] : [];
+  });
+}
+
+/** Orders with their lines, in two queries however many orders there are. */
+async function withItems(db: Database, rows: OrderRow[]): Promise<Order[]> {
+  if (rows.length === 0) return [];
+  const items = await db
+    .select()
+    .from(orderItems)
+    .where(inArray(orderItems.orderId, rows.map((r) => r.id)))
+    .orderBy(orderItems.id);
+  const byOrder = new Map<number, OrderItemRow[]>();
+  for (const item of items) byOrder.set(item.orderId, [...(byOrder.get(item.orderId) ?? []), item]);
+  return rows.map((r) => toOrder(r, byOrder.get(r.id) ?? []));
+}
+
+/**
+ * Checkout: the whole cart becomes one order, or nothing changes.
+ *
+ * 1. The cart object hands over its lines and holds the cart, so a second checkout (a double
+ *    click) or a change cannot slip in between; the hold is released on every path.
+ * 2. Every line is priced from D1 in one query; short lines are refused at once (409).
+ * 3. One D1 batch, a single transaction: the order, its lines, the stock decrements and the
+ *    idempotency record. The database, not this code, has the last word on a race:
+ *    `CHECK (stock >= 0)` fails the batch when another order took the stock first, and each
+ *    line's name and price come from a sub-select that is NULL (failing NOT NULL) when the
+ *    product was deleted or repriced after step 2. Either way the whole batch rolls back.
+ * 4. Only then is the cart emptied.
+ */
+export async function checkout(env: Bindings, user: AccessClaims, claim: IdempotencyClaim | undefined): Promise<Order> {
+  const cart = cartOf(env, user.userId);
+  const { token, lines } = unwrap(await cart.beginCheckout());
+  let committed = false;
+  try {
+    if (lines.length === 0) {
+      throw new ApiError('bad_request', 'Your cart is empty: add products before checking out.', { errors: [{ path: 'cart', message: 'The cart has no lines.' }] });
+    }
+    const d1 = env.DB;
+    const catalog = await catalogEntries(d1, lines.map((l) => l.productId));
+    const short = shortLines(lines, catalog);
+    if (short.length > 0) throw insufficientStock(short);
+
+    const now = new Date().toISOString();
+    const ref = crypto.randomUUID();
+    const items = lines.map((l) => {
+      const product = catalog.get(l.productId) as CatalogEntry;
+      return { productId: l.productId, name: product.name, unitPriceCents: product.priceCents, quantity: l.quantity, lineTotalCents: product.priceCents * l.quantity };
+    });
+    const totalCents = items.reduce((sum, i) => sum + i.lineTotalCents, 0);
+    const order: Order = toOrder(
+      { id: 0, ref, userId: user.userId, status: 'pending', totalCents, currency: env.CURRENCY, cancelRef: null, createdAt: now, updatedAt: now },
+      items.map((i, n) => ({ id: n, orderId: 0, ...i })),
+    );
+
+    const statements = [
+      d1
+        .prepare("INSERT INTO orders (ref, user_id, status, total_cents, currency, created_at, updated_at) VALUES (?, ?, 'pending', ?, ?, ?, ?)")
+        .bind(ref, user.userId, totalCents, env.CURRENCY, now, now),
+      ...items.map((i) =>
+        d1
+          .prepare(
+            `INSERT INTO order_items (order_id, product_id, name, unit_price_cents, quantity, line_total_cents)
+             VALUES ((SELECT id FROM orders WHERE ref = ?1), ?2,
+                     (SELECT name FROM products WHERE id = ?2 AND price_cents = ?3 AND name = ?5),
+                     (SELECT price_cents FROM products WHERE id = ?2 AND price_cents = ?3 AND name = ?5),
+                     ?4, ?3 * ?4)`,
+          )
+          .bind(ref, i.productId, i.unitPriceCents, i.quantity, i.name),
+      ),
+      ...items.map((i) => d1.prepare('UPDATE products SET stock = stock - ?, updated_at = ? WHERE id = ?').bind(i.quantity, now, i.productId)),
+      ...completion(d1, claim, 201, order, { table: 'orders', ref }),
+    ];
+    try {
+      await d1.batch(statements);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (/CHECK constraint failed: products_stock_check|stock >= 0/i.test(message)) {
+        // Another order took the stock between our read and our batch: report the lines as they are now.
+        const now = await catalogEntries(d1, lines.map((l) => l.productId));
+        const stillShort = shortLines(lines, now);
+        throw stillShort.length > 0 ? insufficientStock(stillShort) : new ApiError('conflict', 'The stock changed during checkout; nothing was ordered. Try again.');
+      }
+      if (/NOT NULL constraint failed: order_items/i.test(message)) {
+        throw new ApiError('conflict', 'A product in your cart changed or left the catalog during checkout; nothing was ordered. Review your cart and try again.');
+      }
+      if (/CHECK constraint failed: idempotency_keys/i.test(message)) {
+        throw new ApiError('conflict', 'Another request took over this Idempotency-Key; nothing was ordered by this one.', { headers: { 'Retry-After': '1' } });
+      }
+      throw error;
+    }
+    committed = true;
+
+    const [row] = await d1.prepare('SELECT id FROM orders WHERE ref = ?').bind(ref).raw<[number]>();
+    const id = row?.[0];
+    if (id === undefined) throw new Error('committed order not found by ref');
+    try {
+      await cart.finishCheckout(token);
+    } catch (error) {
+      // The order stands; the cart keeps its lines (and frees itself in 30 s). Say so in the log.
+      logLine(env, 'error', 'order placed but cart not emptied', { order_id: id, message: error instanceof Error ? error.message : String(error) });
+    }
+    return { ...order, id };
+  } finally {
+    if (!committed) await cart.abortCheckout(token);
+  }
+}
+
+/** The order if the viewer may see it: its owner or an admin. Anyone else gets 404, as for a missing one. */
+export async function visibleOrder(db: Database, id: number, viewer: AccessClaims): Promise<Order> {
+  const [row] = await db.select().from(orders).where(eq(orders.id, id));
+  if (!row || (viewer.role !== 'admin' && row.userId !== viewer.userId)) throw orderNotFound();
+  const [order] = await withItems(db, [row]);
+  return order as Order;
+}
+
+export async function listOrders(db: Database, viewer: AccessClaims, filters: { user_id?: number | undefined; status?: OrderStatus | undefined }, page: PageParams) {
+  const owner = viewer.role === 'admin' ? filters.user_id : viewer.userId;
+  const where: SQL | undefined = and(
+    owner !== undefined ? eq(orders.userId, owner) : undefined,
+    // A customer's user_id filter can only narrow their own orders (to nothing, if it is another id).
+    viewer.role !== 'admin' && filters.user_id !== undefined && filters.user_id !== viewer.userId ? eq(orders.id, -1) : undefined,
+    filters.status !== undefined ? eq(orders.status, filters.status) : undefined,
+  );
+  const { limit, offset } = pageWindow(page);
+  const [[total], rows] = await db.batch([
+    db.select({ n: count() }).from(orders).where(where),
+    db.select().from(orders).where(where).orderBy(desc(orders.id)).limit(limit).offset(offset),
+  ]);
+  return { count: total?.n ?? 0, results: await withItems(db, rows) };
+}
+
+/**
+ * Cancels a pending order and puts its stock back, in one batch. The status change is guarded
+ * (`... AND status = 'pending'`) and stamps a fresh `cancel_ref`; the restock only runs for the
+ * order carrying that stamp. Of two racing cancels one stamps and restocks, the other changes
+ * nothing: stock comes back exactly once. An order with a payment in flight cannot be cancelled
+ * (the payment would otherwise succeed for a cancelled order).
+ */
+export async function cancelOrder(env: Bindings, db: Database, id: number, viewer: AccessClaims): Promise<Order> {
+  const current = await visibleOrder(db, id, viewer);
+  if (current.status !== 'pending') throw transitionConflict('orders', current.status, 'cancelled');
+  const d1 = env.DB;
+  const now = new Date().toISOString();
+  const cancelRef = crypto.randomUUID();
+  const [changed] = await d1.batch([
+    guardedStatus(d1, 'orders', id, 'pending', 'cancelled', now, {
+      set: { sql: 'cancel_ref = ?', params: [cancelRef] },
+      where: { sql: "NOT EXISTS (SELECT 1 FROM payments WHERE order_id = ? AND status = 'pending')", params: [id] },
+    }),
+    d1
+      .prepare(
+        `UPDATE products SET stock = stock + oi.quantity, updated_at = ?1
+         FROM (SELECT product_id, sum(quantity) AS quantity FROM order_items WHERE order_id = ?2 GROUP BY product_id) AS oi
+         WHERE products.id = oi.product_id AND EXISTS (SELECT 1 FROM orders WHERE id = ?2 AND cancel_ref = ?3)`,
+      )
+      .bind(now, id, cancelRef),
+  ]);
+  if ((changed?.meta.changes ?? 0) === 0) {
+    const after = await visibleOrder(db, id, viewer);
+    if (after.status !== 'pending') throw transitionConflict('orders', after.status, 'cancelled');
+    throw new ApiError('conflict', 'A payment for this order is being processed; try again when it has finished.', { headers: { 'Retry-After': '2' } });
+  }
+  return visibleOrder(db, id, viewer);
+}
