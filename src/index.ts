@@ -8,10 +8,18 @@ export { LoginThrottle } from './durable/login-throttle.ts';
 
 const app = createApp();
 
+// Annotated rather than inferred from `ExportedHandler`: `Env` names this module's classes, and
+// contextual typing through it is circular. Full signatures, so tests can pass their own context.
+async function queue(batch: MessageBatch<unknown>, env: Bindings, _ctx: ExecutionContext): Promise<void> {
+  await handleQueue(batch, env);
+}
+
+async function scheduled(controller: ScheduledController, env: Bindings, _ctx: ExecutionContext): Promise<void> {
+  await reconcile(env, new Date(controller.scheduledTime));
+}
+
 export default {
   fetch: app.fetch,
-  queue: (batch, env) => handleQueue(batch, env),
-  scheduled: async (controller, env) => {
-    await reconcile(env, new Date(controller.scheduledTime));
-  },
+  queue,
+  scheduled,
 } satisfies ExportedHandler<Bindings>;

@@ -1,12 +1,16 @@
+import type { CartDurableObject } from '../../durable/cart.ts';
 import type { CartError, CartLine, CartResult } from '../../durable/cart.types.ts';
 import type { Bindings } from '../../env.ts';
 import { ApiError } from '../../lib/errors.ts';
 import { formatCents } from '../../lib/money.ts';
 import type { CartBody, CartLineBody } from './cart.schemas.ts';
 
-/** The cart object of one user. */
-export function cartOf(env: Bindings, userId: number) {
-  return env.CART.getByName(`user:${userId}`);
+/**
+ * The cart object of one user. Typed here rather than through `Env`, whose generated types
+ * name the class by an extensionless import that the Node scripts' resolver cannot follow.
+ */
+export function cartOf(env: Bindings, userId: number): DurableObjectStub<CartDurableObject> {
+  return env.CART.getByName(`user:${userId}`) as DurableObjectStub<CartDurableObject>;
 }
 
 export interface CatalogEntry {

@@ -1,0 +1,383 @@
+import { env } from 'cloudflare:workers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { OrderSchema } from '../../src/routes/orders/orders.schemas.ts';
+import { call, expectProblem } from '../support/api.ts';
+import { createProduct } from '../support/products.ts';
+import { addToCart, countRows, placeOrder, stockOf } from '../support/shop.ts';
+import { authMatrix, createUser, type TestUser } from '../support/users.ts';
+
+let customer: TestUser;
+let other: TestUser;
+let admin: TestUser;
+
+beforeAll(async () => {
+  ({ customer, other, admin } = await authMatrix());
+});
+
+/** Runs `before` once, just before the worker's next D1 batch: another buyer acting between our read and our write. */
+async function withInterleavedWrite<T>(before: () => Promise<unknown>, run: () => Promise<T>): Promise<T> {
+  const batch = env.DB.batch.bind(env.DB);
+  let pending = true;
+  env.DB.batch = (async (statements: D1PreparedStatement[]) => {
+    if (pending) {
+      pending = false;
+      await before();
+    }
+    return batch(statements);
+  }) as typeof env.DB.batch;
+  try {
+    return await run();
+  } finally {
+    env.DB.batch = batch;
+  }
+}
+
+describe('POST /orders/ (checkout)', () => {
+  it('turns the cart into a pending order: catalog prices, exact cents, stock taken, cart emptied', async () => {
+    const user = await createUser();
+    const dime = await createProduct(admin, { price: '0.10', stock: 10 });
+    const lamp = await createProduct(admin, { price: '19.99', stock: 4 });
+    await addToCart(user, dime.id, 3);
+    await addToCart(user, lamp.id, 2);
+    const res = await call('POST', '/orders/', { token: user.access });
+    expect(res.status, res.text).toBe(201);
+    const order = OrderSchema.parse(res.body);
+    expect(order).toEqual({
+      id: expect.any(Number),
+      user_id: user.id,
+      status: 'pending',
+      items: [
+        { product_id: dime.id, name: dime.name, unit_price: '0.10', quantity: 3, line_total: '0.30' },
+        { product_id: lamp.id, name: lamp.name, unit_price: '19.99', quantity: 2, line_total: '39.98' },
+      ],
+      total: '40.28',
+      currency: 'USD',
+      created_at: expect.stringMatching(/Z$/),
+      updated_at: order.created_at,
+    });
+    expect(await stockOf(dime.id)).toBe(7);
+    expect(await stockOf(lamp.id)).toBe(2);
+    const row = await env.DB.prepare('SELECT total_cents FROM orders WHERE id = ?').bind(order.id).first<{ total_cents: number }>();
+    expect(row?.total_cents).toBe(4028);
+    expect((await call('GET', '/cart/', { token: user.access })).body.items).toEqual([]);
+    // The order reads back the same.
+    expect((await call('GET', `/orders/${order.id}/`, { token: user.access })).body).toEqual(order);
+  });
+
+  it('keeps the price and name of the moment of purchase', async () => {
+    const user = await createUser();
+    const product = await createProduct(admin, { name: 'Old Name', price: '5.00' });
+    const order = await placeOrder(user, [[product.id, 1]]);
+    await call('PATCH', `/products/${product.id}/`, { token: admin.access, body: { name: 'New Name', price: '9.00' } });
+    await call('DELETE', `/products/${product.id}/`, { token: admin.access });
+    const res = await call('GET', `/orders/${order.id}/`, { token: user.access });
+    expect(res.body.items).toEqual([{ product_id: product.id, name: 'Old Name', unit_price: '5.00', quantity: 1, line_total: '5.00' }]);
+  });
+
+  it('is 400 for an empty cart and creates nothing', async () => {
+    const user = await createUser();
+    const before = await countRows('orders', 'user_id = ?', user.id);
+    expectProblem(await call('POST', '/orders/', { token: user.access }), 400, 'bad_request', ['cart']);
+    expect(await countRows('orders', 'user_id = ?', user.id)).toBe(before);
+  });
+
+  it('is 409 naming every short line with the quantity asked and available, and changes nothing', async () => {
+    const user = await createUser();
+    const plenty = await createProduct(admin, { stock: 50 });
+    const scarce = await createProduct(admin, { stock: 5 });
+    const gone = await createProduct(admin, { stock: 5 });
+    await addToCart(user, plenty.id, 2);
+    await addToCart(user, scarce.id, 4);
+    await addToCart(user, gone.id, 1);
+    await call('PATCH', `/products/${scarce.id}/`, { token: admin.access, body: { stock: 1 } });
+    await call('PATCH', `/products/${gone.id}/`, { token: admin.access, body: { stock: 0 } });
+    const res = await call('POST', '/orders/', { token: user.access });
+    const problem = expectProblem(res, 409, 'conflict') as unknown as { lines: unknown[] };
+    expect(problem.lines).toEqual([
+      { product_id: scarce.id, name: scarce.name, requested: 4, available: 1 },
+      { product_id: gone.id, name: gone.name, requested: 1, available: 0 },
+    ]);
+    expect([await stockOf(plenty.id), await stockOf(scarce.id), await stockOf(gone.id)]).toEqual([50, 1, 0]);
+    expect(await countRows('orders', 'user_id = ?', user.id)).toBe(0);
+    expect((await call('GET', '/cart/', { token: user.access })).body.items).toHaveLength(3);
+  });
+
+  it('lets exactly 3 of 12 concurrent buyers have the last 3 units; stock ends at 0, never below', async () => {
+    const product = await createProduct(admin, { stock: 3, price: '7.00' });
+    const buyers = await Promise.all(Array.from({ length: 12 }, () => createUser()));
+    for (const buyer of buyers) await addToCart(buyer, product.id, 1);
+    const results = await Promise.all(buyers.map((b) => call('POST', '/orders/', { token: b.access })));
+    const statuses = results.map((r) => r.status).sort();
+    expect(statuses.filter((s) => s === 201)).toHaveLength(3);
+    expect(statuses.filter((s) => s === 409)).toHaveLength(9);
+    expect(await stockOf(product.id)).toBe(0);
+    const sold = await env.DB.prepare('SELECT coalesce(sum(quantity), 0) AS n FROM order_items WHERE product_id = ?').bind(product.id).first<{ n: number }>();
+    expect(sold?.n).toBe(3);
+    // The losers keep their carts.
+    const losers = buyers.filter((_, i) => results[i]?.status === 409);
+    for (const loser of losers) expect((await call('GET', '/cart/', { token: loser.access })).body.items).toHaveLength(1);
+  });
+
+  it('lets the database refuse stock taken between the read and the batch (CHECK stock >= 0): 409, nothing written', async () => {
+    const user = await createUser();
+    const product = await createProduct(admin, { stock: 2 });
+    const spare = await createProduct(admin, { stock: 9 });
+    await addToCart(user, spare.id, 1);
+    await addToCart(user, product.id, 2);
+    const res = await withInterleavedWrite(
+      () => env.DB.prepare('UPDATE products SET stock = 1 WHERE id = ?').bind(product.id).run(),
+      () => call('POST', '/orders/', { token: user.access }),
+    );
+    const problem = expectProblem(res, 409, 'conflict') as unknown as { lines: unknown[] };
+    expect(problem.lines).toEqual([{ product_id: product.id, name: product.name, requested: 2, available: 1 }]);
+    expect(await stockOf(spare.id)).toBe(9);
+    expect(await countRows('orders', 'user_id = ?', user.id)).toBe(0);
+    expect(await countRows('order_items', 'product_id = ?', spare.id)).toBe(0);
+    expect((await call('GET', '/cart/', { token: user.access })).body.items).toHaveLength(2);
+  });
+
+  it('refuses a product repriced or deleted between the read and the batch (NOT NULL guard): 409, nothing written', async () => {
+    for (const interleave of [
+      (id: number) => env.DB.prepare('UPDATE products SET price_cents = price_cents + 1 WHERE id = ?').bind(id).run(),
+      (id: number) => env.DB.prepare('DELETE FROM products WHERE id = ?').bind(id).run(),
+    ]) {
+      const user = await createUser();
+      const product = await createProduct(admin, { stock: 4 });
+      const spare = await createProduct(admin, { stock: 4 });
+      await addToCart(user, spare.id, 1);
+      await addToCart(user, product.id, 1);
+      const res = await withInterleavedWrite(() => interleave(product.id), () => call('POST', '/orders/', { token: user.access }));
+      expectProblem(res, 409, 'conflict');
+      expect(await stockOf(spare.id)).toBe(4);
+      expect(await countRows('orders', 'user_id = ?', user.id)).toBe(0);
+    }
+  });
+
+  it('makes one order of one cart however many checkouts race (the cart is held)', async () => {
+    const user = await createUser();
+    const product = await createProduct(admin, { stock: 20 });
+    await addToCart(user, product.id, 2);
+    const results = await Promise.all(Array.from({ length: 5 }, () => call('POST', '/orders/', { token: user.access })));
+    expect(results.filter((r) => r.status === 201)).toHaveLength(1);
+    for (const r of results.filter((r) => r.status !== 201)) {
+      expect([400, 409]).toContain(r.status);
+      if (r.status === 409) expect(Number(r.headers.get('Retry-After'))).toBeGreaterThan(0);
+    }
+    expect(await countRows('orders', 'user_id = ?', user.id)).toBe(1);
+    expect(await stockOf(product.id)).toBe(18);
+  });
+
+  it('holds the cart against changes while a checkout runs', async () => {
+    const user = await createUser();
+    const product = await createProduct(admin, { stock: 20 });
+    await addToCart(user, product.id, 1);
+    let during: Awaited<ReturnType<typeof call>> | undefined;
+    const res = await withInterleavedWrite(
+      async () => {
+        during = await call('POST', '/cart/', { token: user.access, body: { product_id: product.id, quantity: 1 } });
+      },
+      () => call('POST', '/orders/', { token: user.access }),
+    );
+    expect(res.status).toBe(201);
+    expect(res.body.items[0].quantity).toBe(1);
+    expectProblem(during!, 409, 'conflict');
+    expect(Number(during!.headers.get('Retry-After'))).toBeGreaterThan(0);
+    // Released after the order: the cart takes changes again.
+    await addToCart(user, product.id, 1);
+  });
+
+  it('is 401 anonymous', async () => {
+    expectProblem(await call('POST', '/orders/'), 401, 'unauthorized');
+  });
+});
+
+describe('Idempotency-Key on POST /orders/', () => {
+  it('replays the first result for a retry with the same key, and creates one order', async () => {
+    const user = await createUser();
+    const product = await createProduct(admin, { stock: 10 });
+    await addToCart(user, product.id, 2);
+    const key = crypto.randomUUID();
+    const first = await call('POST', '/orders/', { token: user.access, headers: { 'Idempotency-Key': key } });
+    expect(first.status).toBe(201);
+    expect(first.headers.get('Idempotent-Replayed')).toBeNull();
+    const retry = await call('POST', '/orders', { token: user.access, headers: { 'Idempotency-Key': key } });
+    expect(retry.status).toBe(201);
+    expect(retry.headers.get('Idempotent-Replayed')).toBe('true');
+    expect(retry.body).toEqual(first.body);
+    expect(await countRows('orders', 'user_id = ?', user.id)).toBe(1);
+    expect(await stockOf(product.id)).toBe(8);
+  });
+
+  it('gives exactly one order when the same key arrives twice at once', async () => {
+    const user = await createUser();
+    const product = await createProduct(admin, { stock: 10 });
+    await addToCart(user, product.id, 1);
+    const key = crypto.randomUUID();
+    const results = await Promise.all([1, 2, 3].map(() => call('POST', '/orders/', { token: user.access, headers: { 'Idempotency-Key': key } })));
+    const created = results.filter((r) => r.status === 201);
+    expect(created.length).toBeGreaterThanOrEqual(1);
+    for (const r of created) expect(r.body.id).toBe(created[0]?.body.id);
+    for (const r of results.filter((r) => r.status !== 201)) {
+      expectProblem(r, 409, 'conflict');
+      expect(Number(r.headers.get('Retry-After'))).toBeGreaterThan(0);
+    }
+    expect(await countRows('orders', 'user_id = ?', user.id)).toBe(1);
+    expect(await stockOf(product.id)).toBe(9);
+  });
+
+  it('is 422 for the same key with another body', async () => {
+    const user = await createUser();
+    const product = await createProduct(admin, { stock: 10 });
+    await addToCart(user, product.id, 1);
+    const key = crypto.randomUUID();
+    expect((await call('POST', '/orders/', { token: user.access, headers: { 'Idempotency-Key': key } })).status).toBe(201);
+    expectProblem(await call('POST', '/orders/', { token: user.access, headers: { 'Idempotency-Key': key }, body: { note: 'different' } }), 422, 'unprocessable', [
+      'header.Idempotency-Key',
+    ]);
+    expect(await countRows('orders', 'user_id = ?', user.id)).toBe(1);
+  });
+
+  it('frees the key when the request fails, so a fixed retry with it succeeds', async () => {
+    const user = await createUser();
+    const product = await createProduct(admin, { stock: 10 });
+    const key = crypto.randomUUID();
+    expectProblem(await call('POST', '/orders/', { token: user.access, headers: { 'Idempotency-Key': key } }), 400, 'bad_request');
+    expect(await countRows('idempotency_keys', 'user_id = ? AND key = ?', user.id, key)).toBe(0);
+    await addToCart(user, product.id, 1);
+    expect((await call('POST', '/orders/', { token: user.access, headers: { 'Idempotency-Key': key } })).status).toBe(201);
+  });
+
+  it('scopes keys per user', async () => {
+    const [a, b] = await Promise.all([createUser(), createUser()]);
+    const product = await createProduct(admin, { stock: 10 });
+    await addToCart(a, product.id, 1);
+    await addToCart(b, product.id, 2);
+    const key = crypto.randomUUID();
+    const ra = await call('POST', '/orders/', { token: a.access, headers: { 'Idempotency-Key': key } });
+    const rb = await call('POST', '/orders/', { token: b.access, headers: { 'Idempotency-Key': key } });
+    expect([ra.status, rb.status]).toEqual([201, 201]);
+    expect(rb.body.id).not.toBe(ra.body.id);
+    expect(rb.body.user_id).toBe(b.id);
+  });
+
+  it('rejects a malformed key with 400 naming header.Idempotency-Key', async () => {
+    const user = await createUser();
+    expectProblem(await call('POST', '/orders/', { token: user.access, headers: { 'Idempotency-Key': 'has spaces in it' } }), 400, 'validation_failed', [
+      'header.Idempotency-Key',
+    ]);
+    expectProblem(await call('POST', '/orders/', { token: user.access, headers: { 'Idempotency-Key': 'k'.repeat(256) } }), 400, 'validation_failed', [
+      'header.Idempotency-Key',
+    ]);
+  });
+
+  it('takes over a key whose first request died mid-way (no response recorded after 60 s)', async () => {
+    const user = await createUser();
+    const product = await createProduct(admin, { stock: 10 });
+    await addToCart(user, product.id, 1);
+    const key = crypto.randomUUID();
+    // A claim left by a request that crashed two minutes ago, for this very request.
+    const first = await call('POST', '/orders/', { token: user.access, headers: { 'Idempotency-Key': key } });
+    const stored = await env.DB.prepare('SELECT request_hash FROM idempotency_keys WHERE user_id = ? AND key = ?').bind(user.id, key).first<{ request_hash: string }>();
+    const crashedKey = `${key}-crashed`;
+    const old = new Date(Date.now() - 120_000).toISOString();
+    await env.DB.prepare('INSERT INTO idempotency_keys (user_id, key, request_hash, locked_at, created_at) VALUES (?, ?, ?, ?, ?)')
+      .bind(user.id, crashedKey, stored?.request_hash, old, old)
+      .run();
+    await addToCart(user, product.id, 1);
+    const retry = await call('POST', '/orders/', { token: user.access, headers: { 'Idempotency-Key': crashedKey } });
+    expect(retry.status, retry.text).toBe(201);
+    expect(retry.body.id).not.toBe(first.body.id);
+    // While that claim was fresh, it answered 409.
+    const freshKey = `${key}-fresh`;
+    const now = new Date().toISOString();
+    await env.DB.prepare('INSERT INTO idempotency_keys (user_id, key, request_hash, locked_at, created_at) VALUES (?, ?, ?, ?, ?)')
+      .bind(user.id, freshKey, stored?.request_hash, now, now)
+      .run();
+    const busy = await call('POST', '/orders/', { token: user.access, headers: { 'Idempotency-Key': freshKey } });
+    expectProblem(busy, 409, 'conflict');
+    expect(Number(busy.headers.get('Retry-After'))).toBeGreaterThan(0);
+  });
+});
+
+describe('GET /orders/ and /orders/{id}/', () => {
+  it('lists your own orders newest first; admins see all and filter by user_id', async () => {
+    const [a, b] = await Promise.all([createUser(), createUser()]);
+    const product = await createProduct(admin, { stock: 50 });
+    const a1 = await placeOrder(a, [[product.id, 1]]);
+    const a2 = await placeOrder(a, [[product.id, 2]]);
+    const b1 = await placeOrder(b, [[product.id, 3]]);
+    const mine = await call('GET', '/orders/', { token: a.access });
+    expect(mine.status).toBe(200);
+    expect(mine.body).toMatchObject({ count: 2, next: null, previous: null });
+    expect(mine.body.results.map((o: { id: number }) => o.id)).toEqual([a2.id, a1.id]);
+    expect(mine.body.results[0].items).toHaveLength(1);
+    // A customer's user_id filter cannot reach another user's orders.
+    expect((await call('GET', `/orders/?user_id=${b.id}`, { token: a.access })).body.count).toBe(0);
+    const filtered = await call('GET', `/orders/?user_id=${b.id}`, { token: admin.access });
+    expect(filtered.body.results.map((o: { id: number }) => o.id)).toEqual([b1.id]);
+    const all = await call('GET', '/orders/?page_size=100', { token: admin.access });
+    expect(all.body.count).toBeGreaterThanOrEqual(3);
+    const page = await call('GET', '/orders/?page_size=1&page=2', { token: a.access });
+    expect(page.body.results.map((o: { id: number }) => o.id)).toEqual([a1.id]);
+    expect(page.body.previous).toMatch(/page_size=1/);
+    expectProblem(await call('GET', '/orders/?status=shipped', { token: a.access }), 400, 'validation_failed', ['query.status']);
+    expectProblem(await call('GET', '/orders/'), 401, 'unauthorized');
+  });
+
+  it('shows an order to its owner and admins; 404 to another customer; 401 anonymous', async () => {
+    const product = await createProduct(admin, { stock: 5 });
+    const order = await placeOrder(customer, [[product.id, 1]]);
+    expect((await call('GET', `/orders/${order.id}/`, { token: customer.access })).body).toEqual(order);
+    expect((await call('GET', `/orders/${order.id}`, { token: admin.access })).body).toEqual(order);
+    expectProblem(await call('GET', `/orders/${order.id}/`, { token: other.access }), 404, 'not_found');
+    expectProblem(await call('GET', `/orders/${order.id}/`), 401, 'unauthorized');
+    expectProblem(await call('GET', '/orders/99999999/', { token: admin.access }), 404, 'not_found');
+    expectProblem(await call('GET', '/orders/x1/', { token: customer.access }), 400, 'validation_failed', ['path.id']);
+  });
+});
+
+describe('POST /orders/{id}/cancel/', () => {
+  it('cancels a pending order and puts the stock back; a second cancel is 409', async () => {
+    const user = await createUser();
+    const product = await createProduct(admin, { stock: 10 });
+    const order = await placeOrder(user, [[product.id, 4]]);
+    expect(await stockOf(product.id)).toBe(6);
+    const res = await call('POST', `/orders/${order.id}/cancel/`, { token: user.access });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ id: order.id, status: 'cancelled', total: order.total });
+    expect(await stockOf(product.id)).toBe(10);
+    expectProblem(await call('POST', `/orders/${order.id}/cancel`, { token: user.access }), 409, 'conflict');
+    expect(await stockOf(product.id)).toBe(10);
+  });
+
+  it('returns the stock exactly once when cancels race', async () => {
+    const user = await createUser();
+    const product = await createProduct(admin, { stock: 10 });
+    const order = await placeOrder(user, [[product.id, 3]]);
+    const results = await Promise.all(Array.from({ length: 6 }, () => call('POST', `/orders/${order.id}/cancel/`, { token: user.access })));
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(results.filter((r) => r.status === 409)).toHaveLength(5);
+    expect(await stockOf(product.id)).toBe(10);
+  });
+
+  it('is for the owner or an admin: 404 for another customer, 401 anonymous', async () => {
+    const product = await createProduct(admin, { stock: 10 });
+    const order = await placeOrder(customer, [[product.id, 1]]);
+    expectProblem(await call('POST', `/orders/${order.id}/cancel/`), 401, 'unauthorized');
+    expectProblem(await call('POST', `/orders/${order.id}/cancel/`, { token: other.access }), 404, 'not_found');
+    const res = await call('POST', `/orders/${order.id}/cancel/`, { token: admin.access });
+    expect(res.body.status).toBe('cancelled');
+    expect(await stockOf(product.id)).toBe(10);
+  });
+
+  it('leaves a deleted product alone and restocks the rest', async () => {
+    const user = await createUser();
+    const kept = await createProduct(admin, { stock: 5 });
+    const doomed = await createProduct(admin, { stock: 5 });
+    const order = await placeOrder(user, [[kept.id, 2], [doomed.id, 1]]);
+    await call('DELETE', `/products/${doomed.id}/`, { token: admin.access });
+    expect((await call('POST', `/orders/${order.id}/cancel/`, { token: user.access })).status).toBe(200);
+    expect(await stockOf(kept.id)).toBe(5);
+    expect(await stockOf(doomed.id)).toBeNull();
+  });
+});
