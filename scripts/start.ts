@@ -29,11 +29,30 @@ export interface ServeOptions {
   configPath?: string;
   port: number;
   host?: string;
+  /** Fire the config's Cron Triggers, as production does (workerd alone never does). */
+  crons?: boolean;
+}
+
+/**
+ * Cron Triggers do not fire by themselves outside Cloudflare. `npm start` fires them from a
+ * timer, once a minute, which is what this project's only schedule (`* * * * *`) says; other
+ * expressions also fire once a minute here, and the script says so.
+ */
+function fireCrons(crons: string[], scheduled: (cron: string) => Promise<unknown>): () => void {
+  for (const cron of crons.filter((c) => c.trim() !== '* * * * *')) {
+    console.warn(`cron "${cron}" fires every minute under npm start`);
+  }
+  const timer = setInterval(() => {
+    for (const cron of crons) {
+      scheduled(cron).catch((error: unknown) => console.error(`scheduled(${cron}) failed:`, error));
+    }
+  }, 60_000);
+  return () => clearInterval(timer);
 }
 
 const PROJECT_CONFIG = join(root, 'wrangler.toml');
 
-export async function serve({ configPath = PROJECT_CONFIG, port, host = '127.0.0.1' }: ServeOptions): Promise<Server> {
+export async function serve({ configPath = PROJECT_CONFIG, port, host = '127.0.0.1', crons = false }: ServeOptions): Promise<Server> {
   configPath = resolve(configPath);
   const config = unstable_readConfig({ config: configPath });
   if (!config.main) throw new Error(`${configPath} has no main`);
@@ -75,7 +94,15 @@ export async function serve({ configPath = PROJECT_CONFIG, port, host = '127.0.0
     }),
   );
   const url = await mf.ready;
-  return { url: url.href, stop: () => mf.dispose() };
+  const scheduled = config.triggers.crons ?? [];
+  const stopCrons = crons && scheduled.length > 0 ? fireCrons(scheduled, async (cron) => (await mf.getWorker()).scheduled({ cron })) : () => {};
+  return {
+    url: url.href,
+    stop: () => {
+      stopCrons();
+      return mf.dispose();
+    },
+  };
 }
 
 if (import.meta.main) {
@@ -86,7 +113,7 @@ if (import.meta.main) {
   // The same local preparation as `npm run dev`: migrations, admin, demo catalog, .dev.vars.
   if (values.seed) await seed();
   const port = Number(process.env['PORT'] ?? '8787');
-  const server = await serve({ configPath: values.config, port });
+  const server = await serve({ configPath: values.config, port, crons: true });
   console.log(`Serving ${server.url} (built bundle on Miniflare, no dev proxy)`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
