@@ -1,5 +1,5 @@
 // `npm run bench`: requests/s and latency for product list, detail and search at 10,000 products,
-// beside a bare worker, on both serving paths: `wrangler dev` (Node proxy in front of workerd, as
+// and for cart adds and checkouts by distinct users, beside a bare worker, on both serving paths: `wrangler dev` (Node proxy in front of workerd, as
 // `npm run dev`) and Miniflare directly on the built bundle (as `npm start`). Not a test: the
 // figures depend on the machine. It fails only when a request fails, since a benchmark of errors
 // measures nothing. Results also go to bench-results.json.
@@ -13,7 +13,8 @@ import { parseArgs } from 'node:util';
 import './assets.ts';
 import { type LoadOptions, type Measurement, measure, targets } from './bench/load.ts';
 import { type ServingPath, type WorkerName, startServer, stopAllServers } from './bench/servers.ts';
-import { d1Execute, root } from './lib.ts';
+import { measureWrites, prepareWrites } from './bench/writes.ts';
+import { d1Execute, readDevVars, root } from './lib.ts';
 import { seed } from './seed.ts';
 
 const PRODUCTS = 10_000;
@@ -105,6 +106,8 @@ async function main(): Promise<number> {
   );
   console.log('autocannon runs in this process, on the same machine: it takes CPU from the server too.\n');
 
+  const vars = readDevVars();
+  const admin = { username: vars['ADMIN_USERNAME'] || 'admin', password: vars['ADMIN_PASSWORD'] || 'admin-password-change-me' };
   const runs: Run[] = [];
   for (const { path } of PATHS) {
     for (const worker of ['edgeshop', 'bare', 'bare-assets'] as const) {
@@ -114,6 +117,15 @@ async function main(): Promise<number> {
         for (const target of targets(ids).filter((t) => t.worker === worker)) {
           console.log(`measuring ${target.name} on ${path} (${server.url})`);
           runs.push({ path, ...(await measure(server.url, target, load)) });
+        }
+        if (worker === 'edgeshop') {
+          console.log(`measuring cart-add and checkout on ${path} (${server.url})`);
+          const fixture = await prepareWrites(server.url, admin, Math.max(50, load.connections));
+          try {
+            for (const run of await measureWrites(server.url, fixture, load)) runs.push({ path, ...run });
+          } finally {
+            await fixture.cleanup();
+          }
         }
       } finally {
         await server.stop();

@@ -1,10 +1,11 @@
 // autocannon ships no types. This declares only what scripts/bench uses (autocannon 9's
 // programmatic API), rather than adding @types/autocannon, which trails at 7.x.
 declare module 'autocannon' {
-  interface Request {
+  export interface Request {
     method?: string;
     path?: string;
     headers?: Record<string, string>;
+    body?: string;
     /** Called before every request when present: lets each request take a new path. */
     setupRequest?: (request: Request, context: Record<string, unknown>) => Request | undefined;
   }

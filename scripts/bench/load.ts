@@ -1,10 +1,11 @@
 // What the benchmark asks for, and how: autocannon with a new path on every request, so the
 // figures cover the whole catalog and many queries instead of one cached answer.
 import autocannon from 'autocannon';
+import type { Request as AutocannonRequest } from 'autocannon';
 import type { WorkerName } from './servers.ts';
 
 export interface Target {
-  name: 'list' | 'detail' | 'search' | 'bare' | 'bare+assets';
+  name: 'list' | 'detail' | 'search' | 'bare' | 'bare+assets' | 'cart-add' | 'checkout';
   worker: WorkerName;
   /** What the paths look like, for the report. */
   sample: string;
@@ -100,12 +101,26 @@ export function targets(productIds: readonly number[]): Target[] {
 }
 
 export async function measure(url: string, target: Target, options: LoadOptions): Promise<Measurement> {
+  return measureRequests(url, target, options, [{ method: 'GET', setupRequest: (request) => ({ ...request, path: target.nextPath() }) }]);
+}
+
+/**
+ * Runs autocannon with a request sequence (each connection walks it in order, over and over).
+ * `perOperation` requests make one operation: req/s is reported per operation.
+ */
+export async function measureRequests(
+  url: string,
+  target: Pick<Target, 'name' | 'sample'>,
+  options: LoadOptions,
+  requests: AutocannonRequest[],
+  perOperation = 1,
+): Promise<Measurement> {
   const result = await autocannon({
     url,
     connections: options.connections,
     duration: options.duration,
     warmup: options.warmup > 0 ? { connections: options.connections, duration: options.warmup } : undefined,
-    requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: target.nextPath() }) }],
+    requests,
   });
   // A failure during warm-up is as much a failure as one during the measurement.
   const runs = [result, ...(result.warmup ? [result.warmup] : [])];
@@ -116,8 +131,8 @@ export async function measure(url: string, target: Target, options: LoadOptions)
   return {
     target: target.name,
     sample: target.sample,
-    requests: result.requests.total,
-    requestsPerSec: result.requests.mean,
+    requests: result.requests.total / perOperation,
+    requestsPerSec: result.requests.mean / perOperation,
     latencyMs: {
       mean: result.latency.mean,
       p50: result.latency.p50,

@@ -1,0 +1,101 @@
+// Write workloads: cart adds and checkouts, by distinct users, so every checkout is a real one
+// (a cart with a line in it, an order written, stock taken). Each run makes its own shoppers
+// and products ("Bench stock" with plenty of stock) and deletes the products afterwards; the
+// orders stay, as orders do.
+import type { Request as AutocannonRequest } from 'autocannon';
+import { type LoadOptions, type Measurement, measureRequests } from './load.ts';
+
+const BENCH_PRODUCTS = 20;
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+export interface WriteFixture {
+  productIds: number[];
+  /** Access tokens, one per shopper (valid 15 minutes: ample for a run). */
+  tokens: string[];
+  cleanup(): Promise<void>;
+}
+
+async function api<T>(url: string, method: string, path: string, body?: unknown, token?: string): Promise<T> {
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: { ...JSON_HEADERS, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${await res.text()}`);
+  return (res.status === 204 ? undefined : await res.json()) as T;
+}
+
+async function login(url: string, username: string, password: string): Promise<string> {
+  return (await api<{ access: string }>(url, 'POST', '/auth/login/', { username, password })).access;
+}
+
+/** Runs `task` over `items`, `width` at a time (registration hashes a password: CPU-bound). */
+async function inBatches<T, R>(items: T[], width: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += width) out.push(...(await Promise.all(items.slice(i, i + width).map(task))));
+  return out;
+}
+
+export async function prepareWrites(url: string, admin: { username: string; password: string }, shoppers: number): Promise<WriteFixture> {
+  const adminToken = await login(url, admin.username, admin.password);
+  const productIds = await inBatches(Array.from({ length: BENCH_PRODUCTS }, (_, i) => i), 5, async (i) => {
+    const product = await api<{ id: number }>(
+      url,
+      'POST',
+      '/products/',
+      { name: `Bench stock ${i + 1}`, category: 'Bench', price: `${1 + i}.99`, stock: 1_000_000 },
+      adminToken,
+    );
+    return product.id;
+  });
+  const run = Date.now().toString(36);
+  const password = 'bench-shopper-password';
+  const tokens = await inBatches(Array.from({ length: shoppers }, (_, i) => `bench_${run}_${i}`), 4, async (username) => {
+    await api(url, 'POST', '/auth/register/', { username, email: `${username}@bench.example`, password });
+    return login(url, username, password);
+  });
+  return {
+    productIds,
+    tokens,
+    cleanup: async () => {
+      const token = await login(url, admin.username, admin.password);
+      await inBatches(productIds, 5, (id) => api(url, 'DELETE', `/products/${id}/`, undefined, token));
+    },
+  };
+}
+
+function pick<T>(items: readonly T[]): T {
+  return items[Math.floor(Math.random() * items.length)] as T;
+}
+
+/**
+ * `cart-add`: each request adds one unit of a random bench product to a random shopper's cart
+ * (a cart is one Durable Object, so this measures the object plus one D1 read).
+ * `checkout`: each connection is one shopper who adds a line and checks out, over and over;
+ * req/s counts checkouts (half the requests), latency is over both requests.
+ */
+export async function measureWrites(url: string, fixture: WriteFixture, load: LoadOptions): Promise<Measurement[]> {
+  let next = 0;
+  const bearer = (token: string) => ({ ...JSON_HEADERS, authorization: `Bearer ${token}` });
+  const addOne = () => JSON.stringify({ product_id: pick(fixture.productIds), quantity: 1 });
+  const cartAdd: AutocannonRequest[] = [
+    {
+      method: 'POST',
+      setupRequest: (request) => {
+        const token = fixture.tokens[next++ % fixture.tokens.length] as string;
+        return { ...request, path: '/cart/', headers: bearer(token), body: addOne() };
+      },
+    },
+  ];
+  const adds = await measureRequests(url, { name: 'cart-add', sample: `POST /cart/, ${fixture.tokens.length} shoppers` }, load, cartAdd);
+  // Checkouts start from empty carts.
+  await inBatches(fixture.tokens, 10, (token) => api(url, 'DELETE', '/cart/', undefined, token));
+
+  const shopperOf = (context: Record<string, unknown>) => (context['token'] ??= fixture.tokens[next++ % fixture.tokens.length]) as string;
+  const cycle: AutocannonRequest[] = [
+    { method: 'POST', setupRequest: (request, context) => ({ ...request, path: '/cart/', headers: bearer(shopperOf(context)), body: addOne() }) },
+    { method: 'POST', setupRequest: (request, context) => ({ ...request, path: '/orders/', headers: bearer(shopperOf(context)) }) },
+  ];
+  const checkouts = await measureRequests(url, { name: 'checkout', sample: 'POST /cart/ then POST /orders/, one shopper per connection' }, load, cycle, 2);
+  return [adds, checkouts];
+}
