@@ -203,6 +203,7 @@ describe('Idempotency-Key on POST /orders/', () => {
     const retry = await call('POST', '/orders', { token: user.access, headers: { 'Idempotency-Key': key } });
     expect(retry.status).toBe(201);
     expect(retry.headers.get('Idempotent-Replayed')).toBe('true');
+    expect(retry.headers.get('X-Request-Id')).toBeTruthy();
     expect(retry.body).toEqual(first.body);
     expect(await countRows('orders', 'user_id = ?', user.id)).toBe(1);
     expect(await stockOf(product.id)).toBe(8);

@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { ORDER_STATUSES, type OrderItemRow, type OrderRow } from '../../db/schema.ts';
 import { formatCents, MoneySchema } from '../../lib/money.ts';
 import { pageSchema, PageQuerySchema } from '../../lib/pagination.ts';
+import { idQuery } from '../../lib/params.ts';
 import { ProblemSchema } from '../../lib/errors.ts';
 
 export const OrderItemSchema = z
@@ -51,12 +52,7 @@ export function toOrder(row: OrderRow, items: OrderItemRow[]): Order {
 export const OrderPageSchema = pageSchema(OrderSchema, 'OrderPage');
 
 export const OrderListQuerySchema = PageQuerySchema.extend({
-  user_id: z
-    .string()
-    .regex(/^[1-9][0-9]{0,14}$/, 'Must be a positive integer.')
-    .transform(Number)
-    .optional()
-    .openapi({ param: { name: 'user_id', in: 'query', description: "Admins: one user's orders. Others see only their own whatever this says." }, type: 'integer', minimum: 1 }),
+  user_id: idQuery('user_id', "Admins: one user's orders. Others see only their own whatever this says."),
   status: z
     .enum(ORDER_STATUSES)
     .optional()

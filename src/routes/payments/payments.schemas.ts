@@ -3,6 +3,7 @@ import { PAYMENT_STATUSES, type PaymentRow } from '../../db/schema.ts';
 import { normalizeCardNumber } from '../../lib/cards.ts';
 import { formatCents, MoneySchema } from '../../lib/money.ts';
 import { pageSchema, PageQuerySchema } from '../../lib/pagination.ts';
+import { idQuery } from '../../lib/params.ts';
 
 export const PaymentSchema = z
   .object({
@@ -63,10 +64,5 @@ export const CreatePaymentSchema = z
 export const PaymentPageSchema = pageSchema(PaymentSchema, 'PaymentPage');
 
 export const PaymentListQuerySchema = PageQuerySchema.extend({
-  order_id: z
-    .string()
-    .regex(/^[1-9][0-9]{0,14}$/, 'Must be a positive integer.')
-    .transform(Number)
-    .optional()
-    .openapi({ param: { name: 'order_id', in: 'query', description: 'Only the payments of this order.' }, type: 'integer', minimum: 1 }),
+  order_id: idQuery('order_id', 'Only the payments of this order.'),
 });
