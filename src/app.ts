@@ -90,6 +90,15 @@ export function createApp(): App {
     });
   });
   app.use(secureHeaders({ crossOriginResourcePolicy: 'cross-origin' }));
+  app.use(async (c, next) => {
+    await next();
+    // Nothing that carries or answers a credential may be stored by any cache: a cart, an order
+    // or a token pair is one user's (RFC 9111 §5.2.2.3 no-store, §5.2.2.7 private; RFC 6749 §5.1
+    // requires no-store on token responses). Errors for such requests too: they may name the user.
+    if (c.req.header('Authorization') !== undefined || c.req.path.startsWith('/auth/')) {
+      c.res.headers.set('Cache-Control', 'private, no-store');
+    }
+  });
   app.use(
     cors({
       // Read per request from the binding (settings live in env), built once.
