@@ -62,6 +62,17 @@ export const DESCRIPTION_STATUSES = ['none', 'queued', 'ready', 'failed'] as con
 export type DescriptionStatus = (typeof DESCRIPTION_STATUSES)[number];
 export const DESCRIPTION_SOURCES = ['manual', 'gemini', 'fallback'] as const;
 export type DescriptionSource = (typeof DESCRIPTION_SOURCES)[number];
+export const DESCRIPTION_TONES = ['neutral', 'playful', 'luxury', 'technical'] as const;
+export type DescriptionTone = (typeof DESCRIPTION_TONES)[number];
+
+export interface DescriptionJob {
+  id: string;
+  /** Features for this run only, instead of the product's own. */
+  features?: string[] | undefined;
+  tone: DescriptionTone;
+  maxWords: number;
+  queuedAt: string;
+}
 
 /**
  * The catalog. Prices are integer cents; `CHECK (stock >= 0)` is what keeps stock from going
@@ -81,6 +92,16 @@ export const products = sqliteTable(
     features: text('features', { mode: 'json' }).$type<string[]>().notNull().default(sql`'[]'`),
     descriptionStatus: text('description_status', { enum: DESCRIPTION_STATUSES }).notNull().default('none'),
     descriptionSource: text('description_source', { enum: DESCRIPTION_SOURCES }),
+    /** The model that wrote the description (`gemini-2.5-flash`, or `offline-fallback`); null when written by hand. */
+    descriptionModel: text('description_model'),
+    descriptionGeneratedAt: text('description_generated_at'),
+    /** Why the last generation failed (short, safe to show); null otherwise. */
+    descriptionError: text('description_error'),
+    /**
+     * The generation job in flight (JSON: id, inputs, queued_at), while `queued`. A queue message
+     * names its job: a message for any other job (a duplicate, or one superseded) changes nothing.
+     */
+    descriptionJob: text('description_job', { mode: 'json' }).$type<DescriptionJob>(),
     createdAt: text('created_at').notNull().default(now),
     updatedAt: text('updated_at').notNull().default(now),
   },
@@ -93,6 +114,9 @@ export const products = sqliteTable(
     index('products_price_idx').on(t.priceCents),
     index('products_name_idx').on(sql`${t.name} COLLATE NOCASE`),
     index('products_created_idx').on(t.createdAt),
+    // The reconciler looks for jobs stuck in `queued` every minute: a partial index keeps that
+    // from scanning the catalog.
+    index('products_description_queued_idx').on(t.descriptionStatus).where(sql`description_status = 'queued'`),
   ],
 );
 

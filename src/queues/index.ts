@@ -1,5 +1,6 @@
 import type { Bindings } from '../env.ts';
 import { logLine } from '../lib/log.ts';
+import { consumeDescriptionFailures, consumeDescriptions } from './descriptions.ts';
 import { consumePaymentFailures, consumePayments } from './payments.ts';
 
 /** Queue names as declared in wrangler.toml; a batch says which queue it came from. */
@@ -15,6 +16,8 @@ type Consumer = (batch: MessageBatch<unknown>, env: Bindings) => Promise<void>;
 const CONSUMERS: Partial<Record<string, Consumer>> = {
   [QUEUE_NAMES.payments]: consumePayments,
   [QUEUE_NAMES.paymentsDeadLetter]: consumePaymentFailures,
+  [QUEUE_NAMES.descriptions]: consumeDescriptions,
+  [QUEUE_NAMES.descriptionsDeadLetter]: consumeDescriptionFailures,
 };
 
 /** The worker's `queue` handler: one consumer per queue. */

@@ -14,6 +14,8 @@ export const RECONCILE_DEFAULTS = {
   resendAfterSeconds: 60,
   /** A payment still pending this long after it was created is failed (`processing_timeout`). */
   failAfterSeconds: 15 * 60,
+  /** A description job still `queued` this long after it was queued lost its message: fail it. */
+  descriptionStuckSeconds: 10 * 60,
   /** Idempotency keys live this long. */
   idempotencyKeySeconds: 24 * 60 * 60,
   /** Payments handled per run (one `sendBatch` takes at most 100 messages). */
@@ -24,13 +26,15 @@ export interface ReconcileReport {
   resent: number[];
   timedOut: number[];
   purgedKeys: number;
+  /** Products whose description job was lost (its message never came back). */
+  descriptionsFailed: number[];
 }
 
 const secondsBefore = (now: Date, seconds: number) => new Date(now.getTime() - seconds * 1000).toISOString();
 
 export async function reconcile(env: Bindings, now = new Date(), options = RECONCILE_DEFAULTS): Promise<ReconcileReport> {
   const d1 = env.DB;
-  const report: ReconcileReport = { resent: [], timedOut: [], purgedKeys: 0 };
+  const report: ReconcileReport = { resent: [], timedOut: [], purgedKeys: 0, descriptionsFailed: [] };
 
   const expired = await d1
     .prepare("SELECT id FROM payments WHERE status = 'pending' AND created_at < ? ORDER BY id LIMIT ?")
@@ -61,8 +65,24 @@ export async function reconcile(env: Bindings, now = new Date(), options = RECON
     .run();
   report.purgedKeys = purged.meta.changes;
 
-  if (report.resent.length + report.timedOut.length + report.purgedKeys > 0) {
-    logLine(env, 'info', 'reconciled', { resent: report.resent.length, timed_out: report.timedOut.length, purged_keys: report.purgedKeys });
+  // A description job's messages fail it themselves (its retry window, then the dead-letter
+  // queue); one still queued long after is one whose messages were all lost.
+  const lost = await d1
+    .prepare(
+      `UPDATE products SET description_status = 'failed', description_error = 'The generation job was lost; try again.', description_job = NULL, updated_at = ?
+       WHERE description_status = 'queued' AND json_extract(description_job, '$.queuedAt') < ? RETURNING id`,
+    )
+    .bind(now.toISOString(), secondsBefore(now, options.descriptionStuckSeconds))
+    .all<{ id: number }>();
+  report.descriptionsFailed = lost.results.map((r) => r.id);
+
+  if (report.resent.length + report.timedOut.length + report.purgedKeys + report.descriptionsFailed.length > 0) {
+    logLine(env, 'info', 'reconciled', {
+      resent: report.resent.length,
+      timed_out: report.timedOut.length,
+      purged_keys: report.purgedKeys,
+      descriptions_failed: report.descriptionsFailed.length,
+    });
   }
   return report;
 }

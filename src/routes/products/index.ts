@@ -1,5 +1,7 @@
 import type { App } from '../../env.ts';
 import { addRoute } from '../../lib/openapi.ts';
+import { generateProductDescriptionHandler } from './descriptions.handlers.ts';
+import { generateProductDescription } from './descriptions.routes.ts';
 import * as h from './products.handlers.ts';
 import * as r from './products.routes.ts';
 
@@ -12,4 +14,5 @@ export function registerProductRoutes(app: App): void {
   addRoute(app, r.replaceProduct, h.replaceProductHandler);
   addRoute(app, r.updateProduct, h.updateProductHandler);
   addRoute(app, r.deleteProduct, h.deleteProductHandler);
+  addRoute(app, generateProductDescription, generateProductDescriptionHandler);
 }

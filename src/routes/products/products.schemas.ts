@@ -16,7 +16,16 @@ export const ProductSchema = z
     description_source: z
       .enum(DESCRIPTION_SOURCES)
       .nullable()
-      .openapi({ description: 'Who wrote the description; null when there is none.' }),
+      .openapi({ description: 'Who wrote the description: `manual`, `gemini`, or `fallback` (the offline generator); null when there is none.' }),
+    description_model: z
+      .string()
+      .nullable()
+      .openapi({ example: 'gemini-2.5-flash', description: 'The model that generated the description (`offline-fallback` for the offline generator); null when written by hand.' }),
+    description_generated_at: z.string().nullable().openapi({ example: '2026-11-23T10:00:05.000Z', description: 'When the description was generated; null when written by hand.' }),
+    description_error: z
+      .string()
+      .nullable()
+      .openapi({ example: null, description: 'Why the last generation failed, when `description_status` is `failed`; the previous description is kept.' }),
     created_at: z.string().openapi({ example: '2026-11-23T10:00:00.000Z' }),
     updated_at: z.string().openapi({ example: '2026-11-23T10:00:00.000Z' }),
   })
@@ -35,6 +44,9 @@ export function toProduct(row: ProductRow): Product {
     features: row.features,
     description_status: row.descriptionStatus,
     description_source: row.descriptionSource,
+    description_model: row.descriptionModel,
+    description_generated_at: row.descriptionGeneratedAt,
+    description_error: row.descriptionError,
     created_at: row.createdAt,
     updated_at: row.updatedAt,
   };
@@ -42,7 +54,8 @@ export function toProduct(row: ProductRow): Product {
 
 export const MAX_FEATURES = 30;
 
-const fields = {
+/** Field rules shared by the write schemas (and by the description job's feature override). */
+export const productFields = {
   name: z.string().trim().min(1, 'Required.').max(200).openapi({ example: 'Ergonomic Oak Chair' }),
   category: z.string().trim().min(1, 'Required.').max(100).openapi({ example: 'Furniture' }),
   price: moneyInput('Unit price'),
@@ -57,24 +70,24 @@ const fields = {
 /** POST and PUT: every field; `description` and `features` default to empty. */
 export const ProductWriteSchema = z
   .object({
-    name: fields.name,
-    category: fields.category,
-    price: fields.price,
-    stock: fields.stock,
-    description: fields.description.optional(),
-    features: fields.features.optional(),
+    name: productFields.name,
+    category: productFields.category,
+    price: productFields.price,
+    stock: productFields.stock,
+    description: productFields.description.optional(),
+    features: productFields.features.optional(),
   })
   .openapi('ProductWrite');
 
 /** PATCH: any subset. */
 export const ProductPatchSchema = z
   .object({
-    name: fields.name.optional(),
-    category: fields.category.optional(),
-    price: fields.price.optional(),
-    stock: fields.stock.optional(),
-    description: fields.description.optional(),
-    features: fields.features.optional(),
+    name: productFields.name.optional(),
+    category: productFields.category.optional(),
+    price: productFields.price.optional(),
+    stock: productFields.stock.optional(),
+    description: productFields.description.optional(),
+    features: productFields.features.optional(),
   })
   .openapi('ProductPatch');
 

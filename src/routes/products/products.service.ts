@@ -71,6 +71,10 @@ interface RawProductRow {
   features: string;
   description_status: ProductRow['descriptionStatus'];
   description_source: ProductRow['descriptionSource'];
+  description_model: string | null;
+  description_generated_at: string | null;
+  description_error: string | null;
+  description_job: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -86,6 +90,10 @@ function fromRaw(r: RawProductRow): ProductRow {
     features: JSON.parse(r.features) as string[],
     descriptionStatus: r.description_status,
     descriptionSource: r.description_source,
+    descriptionModel: r.description_model,
+    descriptionGeneratedAt: r.description_generated_at,
+    descriptionError: r.description_error,
+    descriptionJob: r.description_job === null ? null : (JSON.parse(r.description_job) as ProductRow['descriptionJob']),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -130,9 +138,18 @@ export async function getProduct(db: Database, id: number): Promise<ProductRow> 
 }
 
 /** A hand-written description is `ready`/`manual`; clearing it resets to `none`. */
-export function descriptionState(description: string): { descriptionStatus: DescriptionStatus; descriptionSource: DescriptionSource | null } {
+export function descriptionState(description: string): {
+  descriptionStatus: DescriptionStatus;
+  descriptionSource: DescriptionSource | null;
+} {
   return description === '' ? { descriptionStatus: 'none', descriptionSource: null } : { descriptionStatus: 'ready', descriptionSource: 'manual' };
 }
+
+/**
+ * Writing a description by hand replaces a generated one, and supersedes a generation still
+ * queued: its job is dropped, so the consumer finds nothing to do when the message arrives.
+ */
+const handWritten = { descriptionModel: null, descriptionGeneratedAt: null, descriptionError: null, descriptionJob: null };
 
 function columns(input: ProductPatch) {
   return {
@@ -141,7 +158,7 @@ function columns(input: ProductPatch) {
     ...(input.price !== undefined && { priceCents: input.price }),
     ...(input.stock !== undefined && { stock: input.stock }),
     ...(input.features !== undefined && { features: input.features }),
-    ...(input.description !== undefined && { description: input.description, ...descriptionState(input.description) }),
+    ...(input.description !== undefined && { description: input.description, ...descriptionState(input.description), ...handWritten }),
   };
 }
 

@@ -30,6 +30,9 @@ describe('POST /products/', () => {
       features: ['oak', 'contoured seat'],
       description_status: 'ready',
       description_source: 'manual',
+      description_model: null,
+      description_generated_at: null,
+      description_error: null,
       created_at: expect.stringMatching(/Z$/),
       updated_at: product.created_at,
     });
