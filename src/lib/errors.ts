@@ -105,12 +105,22 @@ export const ProblemSchema = z
   .passthrough()
   .openapi('Problem', { description: 'RFC 9457 problem details.' });
 
+export const ValidationProblemSchema = ProblemSchema.extend({
+  errors: z
+    .array(z.object({ path: z.string().openapi({ example: 'body.price' }), message: z.string().openapi({ example: 'Must be a non-negative amount.' }) }))
+    .min(1)
+    .openapi({ description: 'Every offending field: `body.<field>`, `query.<name>`, `path.<name>` or `header.<name>`.' }),
+}).openapi('ValidationProblem', { description: 'RFC 9457 problem details for invalid input, naming every field at fault.' });
+
 function problemResponseDoc(description: string) {
   return { description, content: { 'application/problem+json': { schema: ProblemSchema } } };
 }
 
 export const errorResponses = {
-  400: problemResponseDoc('Malformed request or invalid fields: every offending field is listed in `errors`.'),
+  400: {
+    description: 'Invalid fields (`ValidationProblem`, every offending field in `errors`), or a malformed body such as broken JSON (`Problem`).',
+    content: { 'application/problem+json': { schema: z.union([ValidationProblemSchema, ProblemSchema]) } },
+  },
   401: {
     ...problemResponseDoc('Missing, malformed, expired or tampered bearer token.'),
     headers: { 'WWW-Authenticate': { schema: { type: 'string' as const }, description: 'Bearer challenge (RFC 6750 §3).' } },

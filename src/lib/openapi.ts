@@ -8,6 +8,13 @@ import type { App, AppRouteHandler } from '../env.ts';
  * with no redirect (a redirect would turn a client's POST into a GET).
  */
 export function addRoute<R extends RouteConfig>(app: App, route: R, handler: AppRouteHandler<R>): void {
+  // Generated clients name their methods after operationIds, and a route that forgets `security`
+  // would be documented as needing whatever the default is: both are required, `security: []`
+  // saying "public" out loud. A route missing either fails at start-up (and so every test).
+  if (!route.operationId || !/^[a-z][A-Za-z0-9]*$/.test(route.operationId)) {
+    throw new Error(`${route.method.toUpperCase()} ${route.path} needs a camelCase operationId`);
+  }
+  if (!route.security) throw new Error(`${route.method.toUpperCase()} ${route.path} must declare security ([] when public)`);
   const { middleware: _middleware, hide: _hide, ...documented } = route;
   app.openAPIRegistry.registerPath(documented);
   const path = route.path.length > 1 ? route.path.replace(/\/+$/, '') : route.path;

@@ -7,8 +7,10 @@ import { LoginBodySchema, LogoutBodySchema, RefreshBodySchema, RegisterBodySchem
 export const register = createRoute({
   method: 'post',
   path: '/auth/register/',
+  operationId: 'registerUser',
   tags: ['Auth'],
   summary: 'Create a customer account',
+  security: [],
   description: 'Usernames and emails are unique case-insensitively. New accounts are customers; admins promote.',
   request: { body: jsonBody(RegisterBodySchema) },
   responses: {
@@ -24,8 +26,10 @@ export const register = createRoute({
 export const login = createRoute({
   method: 'post',
   path: '/auth/login/',
+  operationId: 'login',
   tags: ['Auth'],
   summary: 'Log in with username or email',
+  security: [],
   description:
     'Returns a 15-minute access token and a single-use refresh token. Unknown users and wrong passwords get the same 401. ' +
     'After 5 failures for one account within 15 minutes, or 50 from one client address, further attempts get 429 with `Retry-After` until the window passes.',
@@ -39,8 +43,10 @@ export const login = createRoute({
 export const refresh = createRoute({
   method: 'post',
   path: '/auth/refresh/',
+  operationId: 'refreshTokens',
   tags: ['Auth'],
   summary: 'Exchange a refresh token for a new pair',
+  security: [],
   description:
     'Refresh tokens rotate (RFC 6749 §10.4): each works once. Presenting a used token again revokes every token descended from the same login.',
   request: { body: jsonBody(RefreshBodySchema) },
@@ -53,8 +59,10 @@ export const refresh = createRoute({
 export const logout = createRoute({
   method: 'post',
   path: '/auth/logout/',
+  operationId: 'logout',
   tags: ['Auth'],
   summary: 'Revoke a refresh token',
+  security: [],
   description: 'Revokes the refresh token and every token rotated from the same login. Unknown tokens also answer 204 (RFC 7009 §2.2).',
   request: { body: jsonBody(LogoutBodySchema) },
   responses: {

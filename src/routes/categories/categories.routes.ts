@@ -12,8 +12,10 @@ export const CategorySchema = z
 export const listCategories = createRoute({
   method: 'get',
   path: '/categories/',
+  operationId: 'listCategories',
   tags: ['Products'],
   summary: 'Categories with their product counts',
+  security: [],
   description: 'Every category that has at least one product, alphabetical. Not paginated.',
   responses: {
     200: jsonResponse(z.array(CategorySchema), 'All categories.'),

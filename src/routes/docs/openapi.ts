@@ -5,13 +5,27 @@ export const OPENAPI_DOCUMENT_CONFIG = {
   info: {
     title: 'edgeshop API',
     version: '0.1.0',
-    description:
-      'E-commerce REST API on Cloudflare Workers. Every path answers with and without its trailing slash. ' +
-      'Errors are RFC 9457 problem details (`application/problem+json`). Money is a two-place decimal string ' +
-      'stored as integer cents. Lists are paginated like Django REST Framework (`page`, `page_size` ≤ 100).',
+    description: [
+      'E-commerce REST API on Cloudflare Workers: catalog with full-text search, accounts with rotating JWT refresh tokens,',
+      'a cart per user, atomic checkout, mock card payments decided on a queue, and AI product descriptions.',
+      '',
+      '- Every path answers with and without its trailing slash (the original Django design ends paths in `/`), without redirects.',
+      '- Errors are RFC 9457 problem details (`application/problem+json`); validation errors list every offending field in `errors` (`body.price`, `query.page`, `path.id`).',
+      '- A path that is not in this document answers a 404 problem; a documented path with another method answers a 405 problem with `Allow`.',
+      '- Money is a decimal string with two places (`"19.99"`), integer cents inside; one currency per deployment.',
+      '- Lists are paginated like Django REST Framework: `page`, `page_size` (default 20, at most 100), `{count, next, previous, results}`.',
+      '- Authenticate with `Authorization: Bearer <access>` from `POST /auth/login/` (15 minutes; rotate with `POST /auth/refresh/`).',
+      "- `POST /orders/` and `POST /payments/` honour `Idempotency-Key`: a retry with the same key and body returns the first response.",
+      '',
+      'The guide in the repository, `docs/api.md`, walks through a purchase.',
+    ].join('\n'),
+    contact: { name: 'edgeshop maintainers', email: 'api@edgeshop.example' },
+    license: { name: 'Proprietary: all rights reserved', identifier: 'LicenseRef-Proprietary' },
   },
+  // Relative: "Try it out" and generated clients talk to whichever worker serves this document.
+  servers: [{ url: '/', description: 'The worker serving this document' }],
   tags: [
-    { name: 'Health' },
+    { name: 'Health', description: 'Liveness and the database check.' },
     { name: 'Auth', description: 'Registration, login and token rotation.' },
     { name: 'Users', description: 'Profiles and roles.' },
     { name: 'Products', description: 'The catalog: browse, filter, search; admins edit.' },

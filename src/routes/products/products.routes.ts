@@ -15,8 +15,10 @@ import {
 export const listProducts = createRoute({
   method: 'get',
   path: '/products/',
+  operationId: 'listProducts',
   tags: ['Products'],
   summary: 'List products',
+  security: [],
   description: 'Filters combine with AND. `min_price`/`max_price` are inclusive. Default order: newest first.',
   request: { query: ProductListQuerySchema },
   responses: {
@@ -28,8 +30,10 @@ export const listProducts = createRoute({
 export const searchProducts = createRoute({
   method: 'get',
   path: '/products/search/',
+  operationId: 'searchProducts',
   tags: ['Products'],
   summary: 'Full-text search',
+  security: [],
   description:
     'Ranked by relevance (a match in the name outranks one in the description). Every word must match; the last word ' +
     'also matches as a prefix (`chai` finds `Chair`). Case- and accent-insensitive. With `category` alone, lists that ' +
@@ -44,8 +48,10 @@ export const searchProducts = createRoute({
 export const getProduct = createRoute({
   method: 'get',
   path: '/products/{id}/',
+  operationId: 'getProduct',
   tags: ['Products'],
   summary: 'One product',
+  security: [],
   request: { params: IdParamsSchema },
   responses: { 200: jsonResponse(ProductSchema, 'The product.'), ...errors(400, 404) },
 });
@@ -53,6 +59,7 @@ export const getProduct = createRoute({
 export const createProduct = createRoute({
   method: 'post',
   path: '/products/',
+  operationId: 'createProduct',
   tags: ['Products'],
   summary: 'Create a product (admin)',
   security: bearerSecurity,
@@ -67,6 +74,7 @@ export const createProduct = createRoute({
 export const replaceProduct = createRoute({
   method: 'put',
   path: '/products/{id}/',
+  operationId: 'replaceProduct',
   tags: ['Products'],
   summary: 'Replace a product (admin)',
   description: 'Every writable field; omitted `description` and `features` become empty.',
@@ -79,6 +87,7 @@ export const replaceProduct = createRoute({
 export const updateProduct = createRoute({
   method: 'patch',
   path: '/products/{id}/',
+  operationId: 'updateProduct',
   tags: ['Products'],
   summary: 'Update some fields of a product (admin)',
   security: bearerSecurity,
@@ -90,6 +99,7 @@ export const updateProduct = createRoute({
 export const deleteProduct = createRoute({
   method: 'delete',
   path: '/products/{id}/',
+  operationId: 'deleteProduct',
   tags: ['Products'],
   summary: 'Delete a product (admin)',
   description: 'Past orders keep their lines: they hold their own copy of name and price.',

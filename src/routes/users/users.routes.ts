@@ -9,6 +9,7 @@ import { UpdateUserBodySchema, UserPageSchema, UserSchema } from './users.schema
 export const me = createRoute({
   method: 'get',
   path: '/users/me/',
+  operationId: 'getCurrentUser',
   tags: ['Users'],
   summary: 'The authenticated user',
   security: bearerSecurity,
@@ -19,6 +20,7 @@ export const me = createRoute({
 export const getUser = createRoute({
   method: 'get',
   path: '/users/{id}/',
+  operationId: 'getUser',
   tags: ['Users'],
   summary: 'One user (yourself, or anyone for admins)',
   description: "Another user's profile answers 404 for non-admins, so ids reveal nothing.",
@@ -31,6 +33,7 @@ export const getUser = createRoute({
 export const listUsers = createRoute({
   method: 'get',
   path: '/users/',
+  operationId: 'listUsers',
   tags: ['Users'],
   summary: 'All users, oldest first (admin)',
   security: bearerSecurity,
@@ -45,6 +48,7 @@ export const listUsers = createRoute({
 export const updateUser = createRoute({
   method: 'patch',
   path: '/users/{id}/',
+  operationId: 'updateUser',
   tags: ['Users'],
   summary: "Change a user's role (admin)",
   description: 'The last remaining admin cannot be demoted (409). The new role shows in the next access token, at most 15 minutes later.',
