@@ -155,11 +155,31 @@ describe('OpenAPI document and docs page', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('Content-Type')).toContain('text/html');
     const scripts = [...res.text.matchAll(/<(?:script|link)[^>]+(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
-    expect(scripts).toEqual(['/swagger-ui/swagger-ui.css', '/swagger-ui/swagger-ui-bundle.js']);
+    expect(scripts).toEqual(['/swagger-ui/favicon-32x32.png', '/swagger-ui/swagger-ui.css', '/swagger-ui/swagger-ui-bundle.js']);
+    expect(res.text).toContain('<title>edgeshop API docs</title>');
+    expect(res.text).toContain('persistAuthorization: true');
     const nonce = /nonce="([^"]+)"/.exec(res.text)?.[1];
     expect(res.headers.get('Content-Security-Policy')).toContain(`'nonce-${nonce}'`);
     const bundle = await call('GET', '/swagger-ui/swagger-ui-bundle.js');
     expect(bundle.status).toBe(200);
     expect(bundle.text).toContain('SwaggerUIBundle');
+  });
+
+  it('answers /favicon.ico with an icon, not a 404 in the browser console', async () => {
+    const res = await call('GET', '/favicon.ico');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Content-Type')).toBe('image/png');
+  });
+
+  it('documents servers relative to the worker, contact, license, and an operationId and security on every operation', async () => {
+    const doc = (await call('GET', '/openapi.json')).body;
+    expect(doc.servers).toEqual([{ url: '/', description: expect.any(String) }]);
+    expect(doc.info).toMatchObject({ contact: { name: expect.any(String) }, license: { name: expect.any(String) } });
+    const ops = Object.values(doc.paths as Record<string, Record<string, { operationId?: string; security?: unknown[] }>>).flatMap((item) => Object.values(item));
+    const ids = ops.map((op) => op.operationId);
+    expect(ids.every((id) => typeof id === 'string' && /^[a-z][A-Za-z0-9]*$/.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ops.every((op) => Array.isArray(op.security))).toBe(true);
+    expect(ids).toEqual(expect.arrayContaining(['listProducts', 'createOrder', 'createPayment', 'getCart', 'generateProductDescription']));
   });
 });
