@@ -3,6 +3,7 @@
 // Same local state (.wrangler/state), same .dev.vars and same PORT as `npm run dev`.
 //   npm start                                         prepare local state, build, serve
 //   node scripts/start.ts --no-seed --config <toml>   serve another config as is (the benchmark)
+//   npm start -- --var RATE_LIMIT_MULTIPLIER=1000     override a [vars] setting
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,6 +32,8 @@ export interface ServeOptions {
   host?: string;
   /** Fire the config's Cron Triggers, as production does (workerd alone never does). */
   crons?: boolean;
+  /** Variables that override the config's `[vars]` (like `wrangler dev --var`). */
+  vars?: Record<string, string>;
 }
 
 /**
@@ -52,7 +55,7 @@ function fireCrons(crons: string[], scheduled: (cron: string) => Promise<unknown
 
 const PROJECT_CONFIG = join(root, 'wrangler.toml');
 
-export async function serve({ configPath = PROJECT_CONFIG, port, host = '127.0.0.1', crons = false }: ServeOptions): Promise<Server> {
+export async function serve({ configPath = PROJECT_CONFIG, port, host = '127.0.0.1', crons = false, vars = {} }: ServeOptions): Promise<Server> {
   configPath = resolve(configPath);
   const config = unstable_readConfig({ config: configPath });
   if (!config.main) throw new Error(`${configPath} has no main`);
@@ -67,6 +70,9 @@ export async function serve({ configPath = PROJECT_CONFIG, port, host = '127.0.0
   // Miniflare 5 refuses `modulesRules` (rules for resolving imports from source); the bundle
   // is self-contained, so it needs none.
   const { modulesRules: _modulesRules, ...bindings } = workerOptions;
+  // `[vars]` and .dev.vars arrive as `bindings`; overrides replace them by name.
+  const configured = (bindings as { bindings?: Record<string, unknown> }).bindings ?? {};
+  const withVars = Object.assign({}, bindings, { bindings: { ...configured, ...vars } }) as typeof bindings;
   const stateDir = join(dirname(configPath), '.wrangler');
   const mf = new Miniflare(
     convertV4MiniflareOptions({
@@ -81,7 +87,7 @@ export async function serve({ configPath = PROJECT_CONFIG, port, host = '127.0.0
       logRequests: false,
       workers: [
         {
-          ...bindings,
+          ...withVars,
           // The name scopes Durable Object storage (.wrangler/state/v3/do/<name>-<class>).
           name: config.name,
           modules: true,
@@ -107,13 +113,15 @@ export async function serve({ configPath = PROJECT_CONFIG, port, host = '127.0.0
 
 if (import.meta.main) {
   const { values } = parseArgs({
-    options: { config: { type: 'string' }, seed: { type: 'boolean', default: true } },
+    options: { config: { type: 'string' }, seed: { type: 'boolean', default: true }, var: { type: 'string', multiple: true } },
     allowNegative: true,
   });
   // The same local preparation as `npm run dev`: migrations, admin, demo catalog, .dev.vars.
   if (values.seed) await seed();
   const port = Number(process.env['PORT'] ?? '8787');
-  const server = await serve({ configPath: values.config, port, crons: true });
+  // `--var NAME=value`, repeatable, as `wrangler dev --var NAME:value`.
+  const vars = Object.fromEntries((values.var ?? []).map((v) => [v.slice(0, v.indexOf('=')), v.slice(v.indexOf('=') + 1)]));
+  const server = await serve({ configPath: values.config, port, crons: true, vars });
   console.log(`Serving ${server.url} (built bundle on Miniflare, no dev proxy)`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {

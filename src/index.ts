@@ -5,6 +5,7 @@ import { reconcile } from './queues/reconcile.ts';
 
 export { CartDurableObject } from './durable/cart.ts';
 export { LoginThrottle } from './durable/login-throttle.ts';
+export { RateLimiter } from './durable/rate-limiter.ts';
 
 const app = createApp();
 

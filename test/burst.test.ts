@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { call, type ApiResponse } from './support/api.ts';
 import { createProduct } from './support/products.ts';
-import { createUser, login, type TestUser, uniqueName } from './support/users.ts';
+import { createUser, login, type TestUser, uniqueAddress, uniqueName } from './support/users.ts';
 
 /**
  * A burst of mixed traffic against one worker: 300 requests, 20 at a time, from customers
@@ -103,7 +103,12 @@ describe('a burst of mixed traffic', () => {
             return;
           }
           case 'register': {
-            const res = record(await call('POST', '/auth/register/', { body: { username: name, email: `${name}@example.com`, password: 'burst password 1' } }));
+            const res = record(
+              await call('POST', '/auth/register/', {
+                body: { username: name, email: `${name}@example.com`, password: 'burst password 1' },
+                headers: { 'CF-Connecting-IP': uniqueAddress() },
+              }),
+            );
             if (res.status === 201) accepted.registered.push(name);
             return;
           }

@@ -23,6 +23,8 @@ const CONFIGS: Record<WorkerName, string[]> = {
   'bare-assets': ['--config', join(import.meta.dirname, 'bare-assets.wrangler.toml')],
 };
 const READY_TIMEOUT_MS = 90_000;
+/** The benchmark's shoppers all come from 127.0.0.1: lift the per-address and per-user limits. */
+const LOAD_VARS = ['RATE_LIMIT_MULTIPLIER', '100000'] as const;
 const STOP_TIMEOUT_MS = 5_000;
 
 /** Servers not stopped yet, by process group id. */
@@ -51,10 +53,10 @@ function commandLine(path: ServingPath, worker: WorkerName, port: number): strin
   const config = CONFIGS[worker];
   if (path === 'wrangler-dev') {
     // What `npm run dev` runs once it has seeded (the benchmark seeds first).
-    return [WRANGLER_BIN, 'dev', '--ip', '127.0.0.1', '--port', String(port), ...config];
+    return [WRANGLER_BIN, 'dev', '--ip', '127.0.0.1', '--port', String(port), ...config, ...(worker === 'edgeshop' ? ['--var', `${LOAD_VARS[0]}:${LOAD_VARS[1]}`] : [])];
   }
   // `npm start` itself (it reads PORT), so the benchmark measures that code and not a copy.
-  return [process.execPath, join(root, 'scripts', 'start.ts'), '--no-seed', ...config];
+  return [process.execPath, join(root, 'scripts', 'start.ts'), '--no-seed', ...config, ...(worker === 'edgeshop' ? ['--var', `${LOAD_VARS[0]}=${LOAD_VARS[1]}`] : [])];
 }
 
 export async function startServer(path: ServingPath, worker: WorkerName, port: number): Promise<RunningServer> {

@@ -21,6 +21,10 @@ export interface Attempt {
   retryAfter: number;
   /** Identifies the recorded attempt, to forgive it if it succeeds. */
   at: number;
+  /** Failed attempts left in the window, counting this one as failed (for the RateLimit header). */
+  remaining: number;
+  /** Seconds until the oldest counted failure leaves the window. */
+  resetSeconds: number;
 }
 
 const FAILURES_KEY = 'failures';
@@ -47,9 +51,16 @@ export class LoginThrottle extends DurableObject<Env> {
     const now = Date.now();
     const failures = this.recent(now, policy.windowSeconds);
     const wait = this.retryAfter(failures, now, policy);
-    if (wait > 0) return { retryAfter: wait, at: 0 };
-    this.save([...failures, now], policy);
-    return { retryAfter: 0, at: now };
+    if (wait > 0) return { retryAfter: wait, at: 0, remaining: 0, resetSeconds: wait };
+    const counted = [...failures, now];
+    this.save(counted, policy);
+    const oldest = counted[0] ?? now;
+    return {
+      retryAfter: 0,
+      at: now,
+      remaining: Math.max(0, policy.maxFailures - counted.length),
+      resetSeconds: Math.max(1, Math.ceil((oldest + policy.windowSeconds * 1000 - now) / 1000)),
+    };
   }
 
   /** Takes back one attempt recorded by `begin` (it succeeded). */

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { rateLimitResponseHeaders } from './openapi.ts';
 
 /**
  * The closed set of problem codes this API answers with. Each maps to one HTTP status,
@@ -136,8 +137,8 @@ export const errorResponses = {
   415: problemResponseDoc('Request body is not `application/json`.'),
   422: problemResponseDoc('Understood but cannot be processed (an Idempotency-Key reused with a different request).'),
   429: {
-    ...problemResponseDoc('Too many attempts.'),
-    headers: { 'Retry-After': { schema: { type: 'integer' as const }, description: 'Seconds to wait.' } },
+    ...problemResponseDoc('Too many requests: a rate limit of this operation is reached.'),
+    headers: { 'Retry-After': { schema: { type: 'integer' as const }, description: 'Seconds to wait.' }, ...rateLimitResponseHeaders },
   },
   500: problemResponseDoc('Unexpected error; quote `request_id` when reporting it.'),
   503: problemResponseDoc('A dependency (the database) is unavailable.'),

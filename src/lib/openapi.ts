@@ -59,3 +59,9 @@ export const idempotentResponseHeaders = {
     description: 'Present when this is the stored response of an earlier request with the same Idempotency-Key.',
   },
 };
+
+/** OpenAPI response headers of a rate-limited operation. */
+export const rateLimitResponseHeaders = {
+  'RateLimit-Policy': { schema: { type: 'string' as const }, description: 'The limit and its window, e.g. `"checkout";q=10;w=60` (IETF httpapi RateLimit draft).' },
+  RateLimit: { schema: { type: 'string' as const }, description: 'What is left of it, e.g. `"checkout";r=7;t=42`: 7 requests left, window frees up in 42 s.' },
+};

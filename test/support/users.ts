@@ -38,7 +38,8 @@ export async function createUser(role: Role = 'customer', overrides: { username?
   const username = overrides.username ?? uniqueName(role);
   const password = overrides.password ?? 'correct horse battery staple';
   const email = `${username}@example.com`.toLowerCase();
-  const registered = await call<{ id: number }>('POST', '/auth/register/', { body: { username, email, password } });
+  // An address of its own: registrations are rate-limited per client address.
+  const registered = await call<{ id: number }>('POST', '/auth/register/', { body: { username, email, password }, headers: { 'CF-Connecting-IP': uniqueAddress() } });
   expect(registered.status, registered.text).toBe(201);
   const id = registered.body.id;
   if (role === 'admin') await env.DB.prepare("UPDATE users SET role = 'admin' WHERE id = ?").bind(id).run();

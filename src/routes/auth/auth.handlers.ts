@@ -4,6 +4,7 @@ import type { AppRouteHandler, Bindings } from '../../env.ts';
 import { users } from '../../db/schema.ts';
 import { unauthorized } from '../../lib/auth.ts';
 import { ApiError } from '../../lib/errors.ts';
+import { RATE_LIMITS, rateLimitHeaders } from '../../lib/rate-limit.ts';
 import { logLine } from '../../lib/log.ts';
 import { DUMMY_PASSWORD_HASH, hashPassword, needsRehash, verifyPassword } from '../../lib/password.ts';
 import { toUser } from '../users/users.schemas.ts';
@@ -71,6 +72,11 @@ export const loginHandler: AppRouteHandler<typeof login> = async (c) => {
   // pass a check that none of them has yet failed; a locked key is refused unchecked, so a
   // correct guess during the lock looks exactly like a wrong one.
   const attempts: Attempt[] = await Promise.all(guards.map(({ stub, policy }) => stub.begin(policy)));
+  // The account's failure budget, on every answer (IETF RateLimit headers): this attempt is
+  // counted as failed until it succeeds.
+  const account = attempts[0]!;
+  const headers = rateLimitHeaders(RATE_LIMITS.login.name, { limit: ACCOUNT_THROTTLE.maxFailures, windowSeconds: ACCOUNT_THROTTLE.windowSeconds, ...account });
+  for (const [name, value] of Object.entries(headers)) c.header(name, value);
   const wait = Math.max(...attempts.map((a) => a.retryAfter));
   if (wait > 0) {
     // A key that let this attempt through must not keep counting it.
@@ -88,6 +94,8 @@ export const loginHandler: AppRouteHandler<typeof login> = async (c) => {
   const tokens = await issueTokens(db, user, c.env.JWT_SECRET);
   const [accountGuard, addressGuard] = guards;
   await Promise.all([accountGuard.stub.reset(), addressGuard.stub.forgive(attempts[1]!.at)]);
+  // A success clears the account's count: the whole budget is back.
+  c.header('RateLimit', rateLimitHeaders(RATE_LIMITS.login.name, { limit: ACCOUNT_THROTTLE.maxFailures, windowSeconds: ACCOUNT_THROTTLE.windowSeconds, remaining: ACCOUNT_THROTTLE.maxFailures, resetSeconds: ACCOUNT_THROTTLE.windowSeconds }).RateLimit);
   if (needsRehash(user.passwordHash)) {
     await db.update(users).set({ passwordHash: await hashPassword(password), updatedAt: new Date().toISOString() }).where(eq(users.id, user.id));
   }

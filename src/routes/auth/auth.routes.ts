@@ -1,6 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { errors } from '../../lib/errors.ts';
-import { jsonBody, jsonResponse } from '../../lib/openapi.ts';
+import { jsonBody, jsonResponse, rateLimitResponseHeaders } from '../../lib/openapi.ts';
+import { rateLimit } from '../../lib/rate-limit.ts';
 import { UserSchema } from '../users/users.schemas.ts';
 import { LoginBodySchema, LogoutBodySchema, RefreshBodySchema, RegisterBodySchema, TokenPairSchema } from './auth.schemas.ts';
 
@@ -11,15 +12,17 @@ export const register = createRoute({
   tags: ['Auth'],
   summary: 'Create a customer account',
   security: [],
-  description: 'Usernames and emails are unique case-insensitively. New accounts are customers; admins promote.',
+  description:
+    'Usernames and emails are unique case-insensitively. New accounts are customers; admins promote. At most 5 registrations per minute from one client address (429).',
+  middleware: [rateLimit('register')] as const,
   request: { body: jsonBody(RegisterBodySchema) },
   responses: {
     201: {
       description: 'The new user. `Location` points at it.',
-      headers: { Location: { schema: { type: 'string' } } },
+      headers: { Location: { schema: { type: 'string' } }, ...rateLimitResponseHeaders },
       content: { 'application/json': { schema: UserSchema } },
     },
-    ...errors(400, 409, 413, 415),
+    ...errors(400, 409, 413, 415, 429),
   },
 });
 
@@ -35,7 +38,7 @@ export const login = createRoute({
     'After 5 failures for one account within 15 minutes, or 50 from one client address, further attempts get 429 with `Retry-After` until the window passes.',
   request: { body: jsonBody(LoginBodySchema) },
   responses: {
-    200: jsonResponse(TokenPairSchema, 'A new token pair.'),
+    200: { ...jsonResponse(TokenPairSchema, 'A new token pair.'), headers: rateLimitResponseHeaders },
     ...errors(400, 401, 413, 415, 429),
   },
 });

@@ -2,7 +2,8 @@ import { createRoute } from '@hono/zod-openapi';
 import { bearerSecurity, requireUser } from '../../lib/auth.ts';
 import { errorResponses, errors } from '../../lib/errors.ts';
 import { idempotency } from '../../lib/idempotency.ts';
-import { IdempotencyHeadersSchema, idempotentResponseHeaders, jsonResponse } from '../../lib/openapi.ts';
+import { rateLimit } from '../../lib/rate-limit.ts';
+import { IdempotencyHeadersSchema, idempotentResponseHeaders, jsonResponse, rateLimitResponseHeaders } from '../../lib/openapi.ts';
 import { IdParamsSchema } from '../../lib/params.ts';
 import { InsufficientStockProblemSchema, OrderListQuerySchema, OrderPageSchema, OrderSchema } from './orders.schemas.ts';
 
@@ -16,13 +17,14 @@ export const createOrder = createRoute({
     'Turns the whole cart into a `pending` order in one transaction: prices come from the catalog, stock is taken, then the ' +
     'cart is emptied. A line the stock cannot cover fails the whole checkout with 409 listing every short line; nothing ' +
     'changes. An empty cart is 400. No request body. Send an `Idempotency-Key` to retry safely: the same key returns the ' +
-    'first result (`Idempotent-Replayed: true`) and never creates a second order; while the first request runs, 409 with `Retry-After`.',
+    'first result (`Idempotent-Replayed: true`) and never creates a second order; while the first request runs, 409 with `Retry-After`. ' +
+    'At most 10 checkouts per minute per user (429 with `Retry-After`).',
   security: bearerSecurity,
-  middleware: [requireUser, idempotency] as const,
+  middleware: [requireUser, rateLimit('checkout'), idempotency] as const,
   request: { headers: IdempotencyHeadersSchema },
   responses: {
-    201: { ...jsonResponse(OrderSchema, 'The new order.'), headers: idempotentResponseHeaders },
-    ...errors(400, 401, 409, 422),
+    201: { ...jsonResponse(OrderSchema, 'The new order.'), headers: { ...idempotentResponseHeaders, ...rateLimitResponseHeaders } },
+    ...errors(400, 401, 409, 422, 429),
     409: {
       description: 'Stock cannot cover the cart (`lines` lists each short line), the cart is held by another checkout, or the Idempotency-Key is in use (`Retry-After`).',
       headers: errorResponses[409].headers,

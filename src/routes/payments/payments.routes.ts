@@ -2,7 +2,8 @@ import { createRoute } from '@hono/zod-openapi';
 import { bearerSecurity, requireUser } from '../../lib/auth.ts';
 import { errors } from '../../lib/errors.ts';
 import { idempotency } from '../../lib/idempotency.ts';
-import { IdempotencyHeadersSchema, idempotentResponseHeaders, jsonBody, jsonResponse } from '../../lib/openapi.ts';
+import { rateLimit } from '../../lib/rate-limit.ts';
+import { IdempotencyHeadersSchema, idempotentResponseHeaders, jsonBody, jsonResponse, rateLimitResponseHeaders } from '../../lib/openapi.ts';
 import { IdParamsSchema } from '../../lib/params.ts';
 import { CreatePaymentSchema, PaymentListQuerySchema, PaymentPageSchema, PaymentSchema } from './payments.schemas.ts';
 
@@ -17,13 +18,13 @@ export const createPayment = createRoute({
     'seconds (poll `GET /payments/{id}/`): `succeeded` marks the order `paid`; `failed` carries a `failure_reason` and ' +
     'you may pay again. Test card `4000000000000002` is declined; any other valid card number, or none, succeeds. ' +
     'At most one `pending` or `succeeded` payment per order (409). Only the order\'s owner may pay. Send an ' +
-    '`Idempotency-Key` to retry safely: the same key never creates a second payment.',
+    '`Idempotency-Key` to retry safely: the same key never creates a second payment. At most 10 payment attempts per minute per user (429).',
   security: bearerSecurity,
-  middleware: [requireUser, idempotency] as const,
+  middleware: [requireUser, rateLimit('payment'), idempotency] as const,
   request: { headers: IdempotencyHeadersSchema, body: jsonBody(CreatePaymentSchema) },
   responses: {
-    202: { ...jsonResponse(PaymentSchema, 'The payment, `pending` until the processor decides.'), headers: idempotentResponseHeaders },
-    ...errors(400, 401, 403, 404, 409, 413, 415, 422),
+    202: { ...jsonResponse(PaymentSchema, 'The payment, `pending` until the processor decides.'), headers: { ...idempotentResponseHeaders, ...rateLimitResponseHeaders } },
+    ...errors(400, 401, 403, 404, 409, 413, 415, 422, 429),
   },
 });
 
