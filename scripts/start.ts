@@ -34,6 +34,8 @@ export interface ServeOptions {
   crons?: boolean;
   /** Variables that override the config's `[vars]` (like `wrangler dev --var`). */
   vars?: Record<string, string>;
+  /** Seconds between cron firings (60, as the `* * * * *` schedule says; the chaos script uses 1). */
+  cronEverySeconds?: number;
 }
 
 /**
@@ -41,7 +43,7 @@ export interface ServeOptions {
  * timer, once a minute, which is what this project's only schedule (`* * * * *`) says; other
  * expressions also fire once a minute here, and the script says so.
  */
-function fireCrons(crons: string[], scheduled: (cron: string) => Promise<unknown>): () => void {
+function fireCrons(crons: string[], scheduled: (cron: string) => Promise<unknown>, everySeconds = 60): () => void {
   for (const cron of crons.filter((c) => c.trim() !== '* * * * *')) {
     console.warn(`cron "${cron}" fires every minute under npm start`);
   }
@@ -49,13 +51,13 @@ function fireCrons(crons: string[], scheduled: (cron: string) => Promise<unknown
     for (const cron of crons) {
       scheduled(cron).catch((error: unknown) => console.error(`scheduled(${cron}) failed:`, error));
     }
-  }, 60_000);
+  }, everySeconds * 1000);
   return () => clearInterval(timer);
 }
 
 const PROJECT_CONFIG = join(root, 'wrangler.toml');
 
-export async function serve({ configPath = PROJECT_CONFIG, port, host = '127.0.0.1', crons = false, vars = {} }: ServeOptions): Promise<Server> {
+export async function serve({ configPath = PROJECT_CONFIG, port, host = '127.0.0.1', crons = false, vars = {}, cronEverySeconds }: ServeOptions): Promise<Server> {
   configPath = resolve(configPath);
   const config = unstable_readConfig({ config: configPath });
   if (!config.main) throw new Error(`${configPath} has no main`);
@@ -101,7 +103,7 @@ export async function serve({ configPath = PROJECT_CONFIG, port, host = '127.0.0
   );
   const url = await mf.ready;
   const scheduled = config.triggers.crons ?? [];
-  const stopCrons = crons && scheduled.length > 0 ? fireCrons(scheduled, async (cron) => (await mf.getWorker()).scheduled({ cron })) : () => {};
+  const stopCrons = crons && scheduled.length > 0 ? fireCrons(scheduled, async (cron) => (await mf.getWorker()).scheduled({ cron }), cronEverySeconds) : () => {};
   return {
     url: url.href,
     stop: () => {
@@ -113,7 +115,12 @@ export async function serve({ configPath = PROJECT_CONFIG, port, host = '127.0.0
 
 if (import.meta.main) {
   const { values } = parseArgs({
-    options: { config: { type: 'string' }, seed: { type: 'boolean', default: true }, var: { type: 'string', multiple: true } },
+    options: {
+      config: { type: 'string' },
+      seed: { type: 'boolean', default: true },
+      var: { type: 'string', multiple: true },
+      'cron-every': { type: 'string', default: '60' },
+    },
     allowNegative: true,
   });
   // The same local preparation as `npm run dev`: migrations, admin, demo catalog, .dev.vars.
@@ -121,7 +128,7 @@ if (import.meta.main) {
   const port = Number(process.env['PORT'] ?? '8787');
   // `--var NAME=value`, repeatable, as `wrangler dev --var NAME:value`.
   const vars = Object.fromEntries((values.var ?? []).map((v) => [v.slice(0, v.indexOf('=')), v.slice(v.indexOf('=') + 1)]));
-  const server = await serve({ configPath: values.config, port, crons: true, vars });
+  const server = await serve({ configPath: values.config, port, crons: true, vars, cronEverySeconds: Number(values['cron-every']) });
   console.log(`Serving ${server.url} (built bundle on Miniflare, no dev proxy)`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {

@@ -10,6 +10,9 @@ import type { AccessClaims } from './lib/tokens.ts';
 export interface Bindings extends Env {
   GEMINI_API_KEY?: string;
   GEMINI_BASE_URL?: string;
+  /** Reconciler thresholds (src/queues/reconcile.ts); the chaos script shortens them. */
+  RECONCILE_RESEND_AFTER_SECONDS?: string;
+  RECONCILE_FAIL_AFTER_SECONDS?: string;
 }
 
 export interface AppVariables {

@@ -32,7 +32,20 @@ export interface ReconcileReport {
 
 const secondsBefore = (now: Date, seconds: number) => new Date(now.getTime() - seconds * 1000).toISOString();
 
-export async function reconcile(env: Bindings, now = new Date(), options = RECONCILE_DEFAULTS): Promise<ReconcileReport> {
+/** The defaults, with `RECONCILE_RESEND_AFTER_SECONDS` and `RECONCILE_FAIL_AFTER_SECONDS` from the environment when set. */
+export function reconcileOptions(env: Bindings): typeof RECONCILE_DEFAULTS {
+  const seconds = (value: string | undefined, fallback: number) => {
+    const n = Number(value);
+    return value !== undefined && Number.isSafeInteger(n) && n > 0 ? n : fallback;
+  };
+  return {
+    ...RECONCILE_DEFAULTS,
+    resendAfterSeconds: seconds(env.RECONCILE_RESEND_AFTER_SECONDS, RECONCILE_DEFAULTS.resendAfterSeconds),
+    failAfterSeconds: seconds(env.RECONCILE_FAIL_AFTER_SECONDS, RECONCILE_DEFAULTS.failAfterSeconds),
+  };
+}
+
+export async function reconcile(env: Bindings, now = new Date(), options = reconcileOptions(env)): Promise<ReconcileReport> {
   const d1 = env.DB;
   const report: ReconcileReport = { resent: [], timedOut: [], purgedKeys: 0, descriptionsFailed: [] };
 
