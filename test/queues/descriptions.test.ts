@@ -1,13 +1,12 @@
-import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { DescriptionJob } from '../../src/db/schema.ts';
-import worker from '../../src/index.ts';
 import { QUEUE_NAMES } from '../../src/queues/index.ts';
 import { reconcile } from '../../src/queues/reconcile.ts';
 import { call } from '../support/api.ts';
 import { FAKE_GEMINI_KEY, FAKE_GEMINI_URL, fakeGemini, geminiAnswer, geminiError } from '../support/gemini.ts';
 import { createProduct } from '../support/products.ts';
+import { deliverBatch } from '../support/queues.ts';
 import { createUser, type TestUser } from '../support/users.ts';
 
 let admin: TestUser;
@@ -35,19 +34,8 @@ async function queuedProduct(job: Partial<DescriptionJob> = {}, product: Paramet
 }
 
 async function deliver(productId: number, jobId: string, attempts = 1, queue: string = QUEUE_NAMES.descriptions, bindings: typeof env = withGemini) {
-  const batch = createMessageBatch(queue, [{ id: `m-${crypto.randomUUID()}`, timestamp: new Date(), attempts, body: { product_id: productId, job_id: jobId } }]);
-  // getQueueResult() drops delaySeconds: record the options given to retry().
-  const message = batch.messages[0]!;
-  const retries: (QueueRetryOptions | undefined)[] = [];
-  const retry = message.retry.bind(message);
-  message.retry = (options?: QueueRetryOptions) => {
-    retries.push(options);
-    retry(options);
-  };
-  const ctx = createExecutionContext();
-  await worker.queue(batch, bindings, ctx);
-  const result = await getQueueResult(batch, ctx);
-  return { acked: result.explicitAcks.length === 1, retries };
+  const { result, retries } = await deliverBatch(queue, [{ attempts, body: { product_id: productId, job_id: jobId } }], bindings);
+  return { acked: result.explicitAcks.length === 1, retries: [...retries.values()] };
 }
 
 const productOf = async (id: number) => (await call('GET', `/products/${id}/`)).body;

@@ -1,4 +1,4 @@
-import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult } from 'cloudflare:test';
+import { createExecutionContext, createScheduledController } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import worker from '../../src/index.ts';
@@ -7,6 +7,7 @@ import { processPayment } from '../../src/queues/payments.ts';
 import { reconcile } from '../../src/queues/reconcile.ts';
 import { call } from '../support/api.ts';
 import { createProduct } from '../support/products.ts';
+import { deliverBatch } from '../support/queues.ts';
 import { placeOrder, settledPayment } from '../support/shop.ts';
 import { createUser, type TestUser } from '../support/users.ts';
 
@@ -29,15 +30,7 @@ async function strandedPayment(user: TestUser, enqueuedSecondsAgo: number, creat
   return { order, paymentId: row!.id };
 }
 
-async function deliver(queue: string, bodies: unknown[], attempts = 1) {
-  const batch = createMessageBatch(
-    queue,
-    bodies.map((body, i) => ({ id: `msg-${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts, body })),
-  );
-  const ctx = createExecutionContext();
-  await worker.queue(batch, env, ctx);
-  return { batch, result: await getQueueResult(batch, ctx) };
-}
+const deliver = (queue: string, bodies: unknown[]) => deliverBatch(queue, bodies.map((body) => ({ body })));
 
 const paymentRow = (id: number) => env.DB.prepare('SELECT status, failure_reason, updated_at FROM payments WHERE id = ?').bind(id).first();
 const orderRow = (id: number) => env.DB.prepare('SELECT status, updated_at FROM orders WHERE id = ?').bind(id).first();
@@ -80,24 +73,12 @@ describe('payments queue consumer', () => {
         },
       } as unknown as D1Database,
     };
-    const batch = createMessageBatch(QUEUE_NAMES.payments, [{ id: 'fails', timestamp: new Date(), attempts: 3, body: { payment_id: paymentId } }]);
-    // getQueueResult() drops delaySeconds, so the options passed to retry() are recorded here.
-    const message = batch.messages[0]!;
-    const retries: (QueueRetryOptions | undefined)[] = [];
-    const retry = message.retry.bind(message);
-    message.retry = (options?: QueueRetryOptions) => {
-      retries.push(options);
-      retry(options);
-    };
-    const ctx = createExecutionContext();
-    await worker.queue(batch, broken, ctx);
-    const result = await getQueueResult(batch, ctx);
+    const { result, retries } = await deliverBatch(QUEUE_NAMES.payments, [{ id: 'fails', attempts: 3, body: { payment_id: paymentId } }], broken);
     expect(result.explicitAcks).toEqual([]);
     expect(result.retryMessages.map((m) => m.msgId)).toEqual(['fails']);
     // Attempt 3: full jitter under a ceiling of 2 * 2^2 = 8 seconds.
-    expect(retries).toHaveLength(1);
-    expect(retries[0]?.delaySeconds).toBeGreaterThanOrEqual(1);
-    expect(retries[0]?.delaySeconds).toBeLessThanOrEqual(8);
+    expect(retries.get('fails')?.delaySeconds).toBeGreaterThanOrEqual(1);
+    expect(retries.get('fails')?.delaySeconds).toBeLessThanOrEqual(8);
     expect(await paymentRow(paymentId)).toMatchObject({ status: 'pending' });
   });
 
