@@ -1,5 +1,6 @@
 // `npm start`: serve the worker the way production runs it: the bundle `wrangler deploy` would
-// upload, on workerd through Miniflare, without wrangler dev's Node proxy and live reload.
+// upload, on workerd (through Miniflare) listening on a socket of its own, with no entry worker,
+// Node proxy or live reload in front.
 // Same local state (.wrangler/state), same .dev.vars and same PORT as `npm run dev`.
 //   npm start                                         prepare local state, build, serve
 //   node scripts/start.ts --no-seed --config <toml>   serve another config as is (the benchmark)
@@ -78,8 +79,12 @@ export async function serve({ configPath = PROJECT_CONFIG, port, host = '127.0.0
   const stateDir = join(dirname(configPath), '.wrangler');
   const mf = new Miniflare(
     convertV4MiniflareOptions({
+      // Miniflare's own entry worker (a router that adds its dev features) listens on a port of
+      // its own; requests to `port` go straight to this worker's socket, as workerd serves a
+      // worker in production. Static assets therefore do not sit in front of API requests: the
+      // worker serves /swagger-ui/* through its ASSETS binding.
       host,
-      port,
+      port: 0,
       // Where wrangler dev keeps D1 and Durable Object data: both commands see the same catalog.
       resourcePersistencePath: join(stateDir, 'state', 'v3'),
       resourceTmpPath: join(stateDir, 'tmp'),
@@ -96,12 +101,14 @@ export async function serve({ configPath = PROJECT_CONFIG, port, host = '127.0.0
           // Module names are paths relative to modulesRoot, and may not climb out of it.
           modulesRoot: outdir,
           scriptPath: join(outdir, basename(config.main).replace(/\.[cm]?[jt]sx?$/, '.js')),
+          unsafeDirectSockets: [{ host, port }],
         },
         ...externalWorkers,
       ],
     }),
   );
-  const url = await mf.ready;
+  await mf.ready;
+  const url = await mf.unsafeGetDirectURL(config.name);
   const scheduled = config.triggers.crons ?? [];
   const stopCrons = crons && scheduled.length > 0 ? fireCrons(scheduled, async (cron) => (await mf.getWorker()).scheduled({ cron }), cronEverySeconds) : () => {};
   return {
@@ -129,7 +136,7 @@ if (import.meta.main) {
   // `--var NAME=value`, repeatable, as `wrangler dev --var NAME:value`.
   const vars = Object.fromEntries((values.var ?? []).map((v) => [v.slice(0, v.indexOf('=')), v.slice(v.indexOf('=') + 1)]));
   const server = await serve({ configPath: values.config, port, crons: true, vars, cronEverySeconds: Number(values['cron-every']) });
-  console.log(`Serving ${server.url} (built bundle on Miniflare, no dev proxy)`);
+  console.log(`Serving ${server.url} (built bundle on workerd, direct socket, no dev proxy)`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       void server.stop().then(() => process.exit(0));

@@ -52,6 +52,23 @@ export const IdempotencyHeadersSchema = z.object({
     }),
 });
 
+/** `If-None-Match` on the cached catalog reads (documented; the cache middleware reads it). */
+export const ConditionalHeadersSchema = z.object({
+  'If-None-Match': z
+    .string()
+    .optional()
+    .openapi({ param: { name: 'If-None-Match', in: 'header', description: 'An ETag from an earlier answer: 304 when it is still current.' }, example: '"b6Yq3pBf0sd2Q9Wm7kLx1aVt"' }),
+});
+
+/** The 200 and 304 of a cached catalog read. */
+export function cachedResponses<T>(schema: T, description: string) {
+  const etag = { ETag: { schema: { type: 'string' as const }, description: 'Strong validator of this representation; send it back in If-None-Match.' } };
+  return {
+    200: { description, headers: etag, content: { 'application/json': { schema } } },
+    304: { description: 'Not modified: the ETag in If-None-Match is current.', headers: etag },
+  };
+}
+
 /** Response headers of an operation that honours `Idempotency-Key`. */
 export const idempotentResponseHeaders = {
   'Idempotent-Replayed': {

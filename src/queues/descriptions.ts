@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DESCRIPTION_TONES, type DescriptionJob } from '../db/schema.ts';
 import type { Bindings } from '../env.ts';
+import { invalidateCatalog } from '../lib/catalog-cache.ts';
 import { type DescriptionInput, fallbackDescription, toPlainText } from '../lib/description-text.ts';
 import { GeminiError, type GeminiSettings, generateDescription } from '../lib/gemini.ts';
 import { logLine } from '../lib/log.ts';
@@ -78,6 +79,11 @@ async function finish(d1: D1Database, productId: number, jobId: string, text: st
   return result.meta.changes > 0;
 }
 
+/** A finished or failed job changed the product: catalog reads in this location must show it. */
+async function changed(env: Bindings, productId: number, wrote: boolean): Promise<void> {
+  if (wrote) await invalidateCatalog(env, [productId]);
+}
+
 /** Ends the job `failed` with a short reason; the previous description stays as it was. */
 export async function failJob(d1: D1Database, productId: number, jobId: string, reason: string): Promise<boolean> {
   const result = await d1
@@ -101,7 +107,7 @@ export async function processDescription(env: Bindings, message: DescriptionMess
   if (row.description_status !== 'queued' || stored?.id !== jobId) return ACK;
   const parsedJob = StoredJobSchema.safeParse(stored);
   if (!parsedJob.success) {
-    await failJob(env.DB, productId, jobId, 'The generation job was malformed; try again.');
+    await changed(env, productId, await failJob(env.DB, productId, jobId, 'The generation job was malformed; try again.'));
     return ACK;
   }
   const job = parsedJob.data;
@@ -114,7 +120,7 @@ export async function processDescription(env: Bindings, message: DescriptionMess
     maxWords: job.maxWords,
   };
   if (!settings.gemini) {
-    await finish(env.DB, productId, jobId, fallbackDescription(input), 'fallback', FALLBACK_MODEL);
+    await changed(env, productId, await finish(env.DB, productId, jobId, fallbackDescription(input), 'fallback', FALLBACK_MODEL));
     logLine(env, 'info', 'description written by the offline generator', { product_id: productId, job_id: jobId });
     return ACK;
   }
@@ -122,7 +128,7 @@ export async function processDescription(env: Bindings, message: DescriptionMess
   try {
     const text = toPlainText(await generateDescription(settings.gemini, input), input.maxWords);
     if (text === '') throw new GeminiError({ retry: false, reason: 'Gemini returned no description.' });
-    await finish(env.DB, productId, jobId, text, 'gemini', settings.gemini.model);
+    await changed(env, productId, await finish(env.DB, productId, jobId, text, 'gemini', settings.gemini.model));
     logLine(env, 'info', 'description written by gemini', { product_id: productId, job_id: jobId, model: settings.gemini.model, attempts });
     return ACK;
   } catch (error) {
@@ -138,7 +144,7 @@ export async function processDescription(env: Bindings, message: DescriptionMess
       }
     }
     const reason = failure.retry ? `${failure.reason} Gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}.` : failure.reason;
-    await failJob(env.DB, productId, jobId, reason);
+    await changed(env, productId, await failJob(env.DB, productId, jobId, reason));
     logLine(env, 'warn', 'description job failed', { product_id: productId, job_id: jobId, attempts, reason });
     return ACK;
   }
@@ -152,7 +158,7 @@ export async function consumeDescriptions(batch: MessageBatch<unknown>, env: Bin
 /** Dead-letter consumer: a job whose message exhausted its retries ends `failed`, old text kept. */
 export async function consumeDescriptionFailures(batch: MessageBatch<unknown>, env: Bindings): Promise<void> {
   await consumeEach(batch, env, DescriptionMessageSchema, async (body) => {
-    await failJob(env.DB, body.product_id, body.job_id, 'The description could not be generated; try again later.');
+    await changed(env, body.product_id, await failJob(env.DB, body.product_id, body.job_id, 'The description could not be generated; try again later.'));
     return ACK;
   });
 }

@@ -1,4 +1,5 @@
 import type { Bindings } from '../env.ts';
+import { invalidateCatalog } from '../lib/catalog-cache.ts';
 import { logLine } from '../lib/log.ts';
 import { failPayment, type PaymentMessage } from './payments.ts';
 
@@ -88,6 +89,7 @@ export async function reconcile(env: Bindings, now = new Date(), options = recon
     .bind(now.toISOString(), secondsBefore(now, options.descriptionStuckSeconds))
     .all<{ id: number }>();
   report.descriptionsFailed = lost.results.map((r) => r.id);
+  if (report.descriptionsFailed.length > 0) await invalidateCatalog(env, report.descriptionsFailed);
 
   if (report.resent.length + report.timedOut.length + report.purgedKeys + report.descriptionsFailed.length > 0) {
     logLine(env, 'info', 'reconciled', {

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { errors } from '../../lib/errors.ts';
-import { jsonResponse } from '../../lib/openapi.ts';
+import { catalogCache } from '../../lib/catalog-cache.ts';
+import { cachedResponses, ConditionalHeadersSchema } from '../../lib/openapi.ts';
 
 export const CategorySchema = z
   .object({
@@ -17,8 +18,10 @@ export const listCategories = createRoute({
   summary: 'Categories with their product counts',
   security: [],
   description: 'Every category that has at least one product, alphabetical. Not paginated.',
+  middleware: [catalogCache('collection')] as const,
+  request: { headers: ConditionalHeadersSchema },
   responses: {
-    200: jsonResponse(z.array(CategorySchema), 'All categories.'),
+    ...cachedResponses(z.array(CategorySchema), 'All categories.'),
     ...errors(),
   },
 });

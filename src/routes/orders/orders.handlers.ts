@@ -1,10 +1,13 @@
 import type { AppRouteHandler } from '../../env.ts';
+import { invalidateCatalog } from '../../lib/catalog-cache.ts';
 import { toPage } from '../../lib/pagination.ts';
 import type { cancelOrder, createOrder, getOrder, listOrders } from './orders.routes.ts';
 import * as service from './orders.service.ts';
 
 export const createOrderHandler: AppRouteHandler<typeof createOrder> = async (c) => {
   const order = await service.checkout(c.env, c.var.user, c.var.idempotency);
+  // Stock changed: catalog reads must show it.
+  await invalidateCatalog(c.env, order.items.map((i) => i.product_id));
   return c.json(order, 201);
 };
 
@@ -19,5 +22,7 @@ export const getOrderHandler: AppRouteHandler<typeof getOrder> = async (c) => {
 };
 
 export const cancelOrderHandler: AppRouteHandler<typeof cancelOrder> = async (c) => {
-  return c.json(await service.cancelOrder(c.env, c.var.db, c.req.valid('param').id, c.var.user), 200);
+  const order = await service.cancelOrder(c.env, c.var.db, c.req.valid('param').id, c.var.user);
+  await invalidateCatalog(c.env, order.items.map((i) => i.product_id));
+  return c.json(order, 200);
 };

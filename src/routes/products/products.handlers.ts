@@ -1,4 +1,5 @@
 import type { AppRouteHandler } from '../../env.ts';
+import { invalidateCatalog } from '../../lib/catalog-cache.ts';
 import { toPage } from '../../lib/pagination.ts';
 import type { createProduct, deleteProduct, getProduct, listProducts, replaceProduct, searchProducts, updateProduct } from './products.routes.ts';
 import { toProduct } from './products.schemas.ts';
@@ -22,21 +23,26 @@ export const getProductHandler: AppRouteHandler<typeof getProduct> = async (c) =
 
 export const createProductHandler: AppRouteHandler<typeof createProduct> = async (c) => {
   const row = await service.createProduct(c.var.db, c.req.valid('json'));
+  await invalidateCatalog(c.env, [row.id]);
   c.header('Location', `/products/${row.id}/`);
   return c.json(toProduct(row), 201);
 };
 
 export const replaceProductHandler: AppRouteHandler<typeof replaceProduct> = async (c) => {
   const row = await service.replaceProduct(c.var.db, c.req.valid('param').id, c.req.valid('json'));
+  await invalidateCatalog(c.env, [row.id]);
   return c.json(toProduct(row), 200);
 };
 
 export const updateProductHandler: AppRouteHandler<typeof updateProduct> = async (c) => {
   const row = await service.updateProduct(c.var.db, c.req.valid('param').id, c.req.valid('json'));
+  await invalidateCatalog(c.env, [row.id]);
   return c.json(toProduct(row), 200);
 };
 
 export const deleteProductHandler: AppRouteHandler<typeof deleteProduct> = async (c) => {
-  await service.deleteProduct(c.var.db, c.req.valid('param').id);
+  const { id } = c.req.valid('param');
+  await service.deleteProduct(c.var.db, id);
+  await invalidateCatalog(c.env, [id]);
   return c.body(null, 204);
 };

@@ -1,7 +1,8 @@
 import { createRoute } from '@hono/zod-openapi';
 import { bearerSecurity, requireAdmin, requireUser } from '../../lib/auth.ts';
 import { errors } from '../../lib/errors.ts';
-import { jsonBody, jsonResponse } from '../../lib/openapi.ts';
+import { catalogCache } from '../../lib/catalog-cache.ts';
+import { cachedResponses, ConditionalHeadersSchema, jsonBody, jsonResponse } from '../../lib/openapi.ts';
 import { IdParamsSchema } from '../../lib/params.ts';
 import {
   ProductListQuerySchema,
@@ -20,9 +21,10 @@ export const listProducts = createRoute({
   summary: 'List products',
   security: [],
   description: 'Filters combine with AND. `min_price`/`max_price` are inclusive. Default order: newest first.',
-  request: { query: ProductListQuerySchema },
+  middleware: [catalogCache('collection')] as const,
+  request: { query: ProductListQuerySchema, headers: ConditionalHeadersSchema },
   responses: {
-    200: jsonResponse(ProductPageSchema, 'A page of products.'),
+    ...cachedResponses(ProductPageSchema, 'A page of products.'),
     ...errors(400, 404),
   },
 });
@@ -38,9 +40,10 @@ export const searchProducts = createRoute({
     'Ranked by relevance (a match in the name outranks one in the description). Every word must match; the last word ' +
     'also matches as a prefix (`chai` finds `Chair`). Case- and accent-insensitive. With `category` alone, lists that ' +
     'category by name. Text with no letters or digits finds nothing.',
-  request: { query: ProductSearchQuerySchema },
+  middleware: [catalogCache('collection')] as const,
+  request: { query: ProductSearchQuerySchema, headers: ConditionalHeadersSchema },
   responses: {
-    200: jsonResponse(ProductPageSchema, 'A page of matches, best first.'),
+    ...cachedResponses(ProductPageSchema, 'A page of matches, best first.'),
     ...errors(400, 404),
   },
 });
@@ -52,8 +55,9 @@ export const getProduct = createRoute({
   tags: ['Products'],
   summary: 'One product',
   security: [],
-  request: { params: IdParamsSchema },
-  responses: { 200: jsonResponse(ProductSchema, 'The product.'), ...errors(400, 404) },
+  middleware: [catalogCache('detail')] as const,
+  request: { params: IdParamsSchema, headers: ConditionalHeadersSchema },
+  responses: { ...cachedResponses(ProductSchema, 'The product.'), ...errors(400, 404) },
 });
 
 export const createProduct = createRoute({

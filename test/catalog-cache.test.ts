@@ -1,0 +1,119 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ByteLru } from '../src/lib/catalog-cache.ts';
+import { call, expectProblem } from './support/api.ts';
+import { createProduct } from './support/products.ts';
+import { placeOrder } from './support/shop.ts';
+import { createUser, type TestUser, uniqueName } from './support/users.ts';
+
+let admin: TestUser;
+
+beforeAll(async () => {
+  admin = await createUser('admin');
+});
+
+describe('catalog read cache', () => {
+  it('serves a repeated read from the cache with the same strong ETag, and 304 for If-None-Match', async () => {
+    const product = await createProduct(admin);
+    const first = await call('GET', `/products/${product.id}/`);
+    expect(first.headers.get('X-Cache')).toBe('miss');
+    const etag = first.headers.get('ETag');
+    expect(etag).toMatch(/^"[A-Za-z0-9+/=]+"$/);
+    expect(first.headers.get('Cache-Control')).toBe('public, max-age=0, must-revalidate');
+    const second = await call('GET', `/products/${product.id}`);
+    expect(second.headers.get('X-Cache')).toBe('hit-isolate');
+    expect(second.headers.get('ETag')).toBe(etag);
+    expect(second.body).toEqual(first.body);
+    const revalidated = await call('GET', `/products/${product.id}/`, { headers: { 'If-None-Match': etag! } });
+    expect(revalidated.status).toBe(304);
+    expect(revalidated.text).toBe('');
+    expect(revalidated.headers.get('ETag')).toBe(etag);
+    expect((await call('GET', `/products/${product.id}/`, { headers: { 'If-None-Match': '"other", W/' + etag } })).status).toBe(304);
+    expect((await call('GET', `/products/${product.id}/`, { headers: { 'If-None-Match': '"stale"' } })).status).toBe(200);
+  });
+
+  it('shows a write to the writer at once: an edit, a stock change at checkout and at cancel', async () => {
+    const category = uniqueName('Cached');
+    const product = await createProduct(admin, { category, price: '5.00', stock: 10 });
+    const list = `/products/?category=${category}`;
+    expect((await call('GET', `/products/${product.id}/`)).body.price).toBe('5.00');
+    expect((await call('GET', list)).body.results[0].price).toBe('5.00');
+    await call('PATCH', `/products/${product.id}/`, { token: admin.access, body: { price: '6.50' } });
+    expect((await call('GET', `/products/${product.id}/`)).body.price).toBe('6.50');
+    expect((await call('GET', list)).body.results[0].price).toBe('6.50');
+
+    const buyer = await createUser();
+    const order = await placeOrder(buyer, [[product.id, 3]]);
+    expect((await call('GET', `/products/${product.id}/`)).body.stock).toBe(7);
+    expect((await call('GET', list)).body.results[0].stock).toBe(7);
+    await call('POST', `/orders/${order.id}/cancel/`, { token: buyer.access });
+    expect((await call('GET', `/products/${product.id}/`)).body.stock).toBe(10);
+    expect((await call('GET', `/products/search/?category=${category}`)).body.results[0].stock).toBe(10);
+  });
+
+  it('answers 404 at once for a deleted product, and drops it from lists and categories', async () => {
+    const category = uniqueName('Gone');
+    const product = await createProduct(admin, { category });
+    expect((await call('GET', `/products/${product.id}/`)).status).toBe(200);
+    expect((await call('GET', '/categories/')).body.map((c: { name: string }) => c.name)).toContain(category);
+    await call('DELETE', `/products/${product.id}/`, { token: admin.access });
+    expectProblem(await call('GET', `/products/${product.id}/`), 404, 'not_found');
+    expect((await call('GET', `/products/?category=${category}`)).body.count).toBe(0);
+    expect((await call('GET', '/categories/')).body.map((c: { name: string }) => c.name)).not.toContain(category);
+  });
+
+  it('shows a new product in a cached list and search at once', async () => {
+    const category = uniqueName('Fresh');
+    await createProduct(admin, { category, name: 'Walnut Stool' });
+    expect((await call('GET', `/products/?category=${category}`)).body.count).toBe(1);
+    expect((await call('GET', `/products/search/?q=walnut&category=${category}`)).body.count).toBe(1);
+    await createProduct(admin, { category, name: 'Walnut Bench' });
+    expect((await call('GET', `/products/?category=${category}`)).body.count).toBe(2);
+    expect((await call('GET', `/products/search/?q=walnut&category=${category}`)).body.count).toBe(2);
+  });
+
+  it('never caches an authenticated response, nor serves one from the cache', async () => {
+    const product = await createProduct(admin);
+    const customer = await createUser();
+    const authed = await call('GET', `/products/${product.id}/`, { token: customer.access });
+    expect(authed.status).toBe(200);
+    expect(authed.headers.get('Cache-Control')).toBe('private, no-store');
+    expect(authed.headers.get('ETag')).toBeNull();
+    expect(authed.headers.get('X-Cache')).toBeNull();
+    // It filled nothing: the next anonymous read is a miss.
+    expect((await call('GET', `/products/${product.id}/`)).headers.get('X-Cache')).toBe('miss');
+    // And a cached entry is not handed to an authenticated request either.
+    const again = await call('GET', `/products/${product.id}/`, { token: customer.access });
+    expect(again.headers.get('X-Cache')).toBeNull();
+    expect(again.headers.get('Cache-Control')).toBe('private, no-store');
+  });
+
+  it('keys page links by host: a list cached for one host is not served with another host in its links', async () => {
+    const category = uniqueName('Hosted');
+    for (let i = 0; i < 3; i++) await createProduct(admin, { category });
+    const a = await call('GET', `/products/?category=${category}&page_size=1`);
+    expect(a.body.next).toMatch(/^https:\/\/edgeshop\.test\//);
+  });
+});
+
+describe('ByteLru', () => {
+  it('evicts the least recently used entries beyond its byte bound, and expires entries', () => {
+    const lru = new ByteLru();
+    const entry = (body: string, freshUntil = 1_000) => ({ body, etag: '"x"', freshUntil, bytes: body.length });
+    lru.set('a', entry('a'.repeat(20)), 100);
+    lru.set('b', entry('b'.repeat(20)), 100);
+    expect(lru.get('a', 0)?.body).toHaveLength(20);
+    lru.set('c', entry('c'.repeat(20)), 100);
+    lru.set('d', entry('d'.repeat(25)), 100);
+    // 85 bytes: still within 100. One more 25-byte entry pushes out the least recently used (b).
+    lru.set('e', entry('e'.repeat(25)), 100);
+    expect(lru.get('b', 0)).toBeUndefined();
+    expect(lru.get('a', 0)).toBeDefined();
+    expect(lru.size.bytes).toBeLessThanOrEqual(100);
+    // Too big for a quarter of the bound: not kept at all.
+    lru.set('huge', entry('h'.repeat(30)), 100);
+    expect(lru.get('huge', 0)).toBeUndefined();
+    // Expired entries are gone.
+    lru.set('old', entry('o', 5), 100);
+    expect(lru.get('old', 10)).toBeUndefined();
+  });
+});
