@@ -100,6 +100,21 @@ function fromRaw(r: RawProductRow): ProductRow {
 }
 
 /**
+ * The search statements. `CROSS JOIN` pins the join order, FTS first, whatever the SQLite
+ * version and its statistics: SQLite 3.40 planned the category count the other way round (walk
+ * the category index, run the full-text query once per product of it: 17 ms instead of 0.08 ms
+ * at 10,000 products). workerd's SQLite picks FTS first today; this keeps it so.
+ */
+export function searchSql(withCategory: boolean, limit: number, offset: number) {
+  const from = `FROM products_fts CROSS JOIN products p ON p.id = products_fts.rowid
+    WHERE products_fts MATCH ?1 ${withCategory ? 'AND p.category = ?2 COLLATE NOCASE' : ''}`;
+  return {
+    count: `SELECT count(*) AS n ${from}`,
+    page: `SELECT p.* ${from} ORDER BY bm25(products_fts, ${SEARCH_WEIGHTS.join(', ')}), p.id LIMIT ${limit} OFFSET ${offset}`,
+  };
+}
+
+/**
  * Ranked full-text search. Without searchable words it degrades to the category filter
  * (or the whole catalog) ordered by name, as DRF's SearchFilter does with an empty term.
  */
@@ -110,23 +125,12 @@ export async function searchProducts(db: Database, q: string | undefined, catego
     return listProducts(db, { category, ordering: 'name' }, page);
   }
   const { limit, offset } = pageWindow(page);
-  const categoryClause = category === undefined ? '' : 'AND p.category = ?2 COLLATE NOCASE';
   const params = category === undefined ? [fts] : [fts, category];
   // Plain D1 statements: FTS5's MATCH and bm25() have no drizzle builder, and drizzle's
   // batch() cannot carry parameterised raw SQL. Count and page travel in one round trip.
   const d1 = db.$client;
-  const from = `FROM products_fts JOIN products p ON p.id = products_fts.rowid
-    WHERE products_fts MATCH ?1 ${categoryClause}`;
-  const [counted, found] = await d1.batch<Record<string, unknown>>([
-    d1.prepare(`SELECT count(*) AS n ${from}`).bind(...params),
-    d1
-      .prepare(
-        `SELECT p.* ${from}
-         ORDER BY bm25(products_fts, ${SEARCH_WEIGHTS.join(', ')}), p.id
-         LIMIT ${limit} OFFSET ${offset}`,
-      )
-      .bind(...params),
-  ]);
+  const sql = searchSql(category !== undefined, limit, offset);
+  const [counted, found] = await d1.batch<Record<string, unknown>>([d1.prepare(sql.count).bind(...params), d1.prepare(sql.page).bind(...params)]);
   const n = Number((counted?.results[0] as { n?: number } | undefined)?.n ?? 0);
   return { count: n, rows: ((found?.results ?? []) as unknown as RawProductRow[]).map(fromRaw) };
 }
