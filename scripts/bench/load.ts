@@ -5,7 +5,7 @@ import type { Request as AutocannonRequest } from 'autocannon';
 import type { WorkerName } from './servers.ts';
 
 export interface Target {
-  name: 'list' | 'detail' | 'search' | 'bare' | 'bare+assets' | 'cart-add' | 'checkout';
+  name: string;
   worker: WorkerName;
   /** What the paths look like, for the report. */
   sample: string;
@@ -34,6 +34,7 @@ export interface Measurement {
 }
 
 const CATEGORIES = ['Furniture', 'Kitchen', 'Toys', 'Electronics', 'Garden'];
+const WORDS = ['steel', 'wood', 'chair', 'cotton', 'granite', 'soft', 'gorgeous', 'rustic'];
 // Shapes a shopper types: prefixes (`chai` finds Chair), single words, two or three words,
 // with and without a category filter, and the category filter alone.
 const QUERIES = [
@@ -62,11 +63,12 @@ function between(min: number, max: number): number {
 }
 
 /** Pages stay inside the catalog: a page past the end is a 404, which would fail the run. */
-export function targets(productIds: readonly number[]): Target[] {
-  return [
+export function targets(productIds: readonly number[], worker: WorkerName): Target[] {
+  if (worker === 'bare' || worker === 'bare-assets') return baselines().filter((t) => t.worker === worker);
+  const reads: Omit<Target, 'worker'>[] = [
+    { name: 'health', sample: '/health', nextPath: () => '/health' },
     {
       name: 'list',
-      worker: 'edgeshop',
       sample: '/products/?page=1..50, or ?category=&ordering=&page=1..10',
       nextPath: () =>
         Math.random() < 0.5
@@ -75,16 +77,39 @@ export function targets(productIds: readonly number[]): Target[] {
     },
     {
       name: 'detail',
-      worker: 'edgeshop',
       sample: `/products/{id}/, ${productIds.length} ids`,
       nextPath: () => `/products/${pick(productIds)}/`,
     },
     {
       name: 'search',
-      worker: 'edgeshop',
       sample: `/products/search/?q=..., ${QUERIES.length} queries`,
       nextPath: () => `/products/search/?${pick(QUERIES)}`,
     },
+    {
+      name: 'search+category',
+      sample: `/products/search/?q=...&category=..., ${WORDS.length} words x ${CATEGORIES.length} categories`,
+      nextPath: () => `/products/search/?q=${pick(WORDS)}&category=${pick(CATEGORIES)}`,
+    },
+  ];
+  return reads.map((t) => ({ ...t, worker }));
+}
+
+/** Random traffic over the whole catalog: details, list pages, searches, categories. */
+export function mixed(productIds: readonly number[], worker: WorkerName, name: string): Target {
+  const shapes = [
+    () => `/products/${pick(productIds)}/`,
+    () => `/products/${pick(productIds)}/`,
+    () => `/products/?page=${between(1, 50)}`,
+    () => `/products/?category=${pick(CATEGORIES)}&ordering=${pick(['price', '-price', 'name'])}&page=${between(1, 10)}`,
+    () => `/products/search/?${pick(QUERIES)}`,
+    () => `/products/search/?q=${pick(WORDS)}&category=${pick(CATEGORIES)}`,
+    () => '/categories/',
+  ];
+  return { name, worker, sample: 'detail 2/7, list 2/7, search 2/7, categories 1/7; random ids, pages, terms', nextPath: () => pick(shapes)() };
+}
+
+function baselines(): Target[] {
+  return [
     {
       name: 'bare',
       worker: 'bare',

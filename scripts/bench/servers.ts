@@ -8,7 +8,7 @@ import { root, WRANGLER_BIN, wranglerEnv } from '../lib.ts';
 
 /** `wrangler-dev`: what `npm run dev` runs. `miniflare`: what `npm start` runs. */
 export type ServingPath = 'wrangler-dev' | 'miniflare';
-export type WorkerName = 'edgeshop' | 'bare' | 'bare-assets';
+export type WorkerName = 'edgeshop' | 'edgeshop-nocache' | 'bare' | 'bare-assets';
 
 export interface RunningServer {
   url: string;
@@ -19,12 +19,20 @@ export interface RunningServer {
 
 const CONFIGS: Record<WorkerName, string[]> = {
   edgeshop: [],
+  'edgeshop-nocache': [],
   bare: ['--config', join(import.meta.dirname, 'bare.wrangler.toml')],
   'bare-assets': ['--config', join(import.meta.dirname, 'bare-assets.wrangler.toml')],
 };
 const READY_TIMEOUT_MS = 90_000;
-/** The benchmark's shoppers all come from 127.0.0.1: lift the per-address and per-user limits. */
-const LOAD_VARS = ['RATE_LIMIT_MULTIPLIER', '100000'] as const;
+/**
+ * The benchmark's shoppers all come from 127.0.0.1: lift the per-address and per-user limits.
+ * `edgeshop-nocache` is the same bundle with the catalog cache off: the baseline of the cache.
+ */
+function loadVars(worker: WorkerName): [string, string][] {
+  if (worker === 'edgeshop') return [['RATE_LIMIT_MULTIPLIER', '100000']];
+  if (worker === 'edgeshop-nocache') return [['RATE_LIMIT_MULTIPLIER', '100000'], ['CATALOG_CACHE_TTL_SECONDS', '0']];
+  return [];
+}
 const STOP_TIMEOUT_MS = 5_000;
 
 /** Servers not stopped yet, by process group id. */
@@ -53,10 +61,10 @@ function commandLine(path: ServingPath, worker: WorkerName, port: number): strin
   const config = CONFIGS[worker];
   if (path === 'wrangler-dev') {
     // What `npm run dev` runs once it has seeded (the benchmark seeds first).
-    return [WRANGLER_BIN, 'dev', '--ip', '127.0.0.1', '--port', String(port), ...config, ...(worker === 'edgeshop' ? ['--var', `${LOAD_VARS[0]}:${LOAD_VARS[1]}`] : [])];
+    return [WRANGLER_BIN, 'dev', '--ip', '127.0.0.1', '--port', String(port), ...config, ...loadVars(worker).flatMap(([k, v]) => ['--var', `${k}:${v}`])];
   }
   // `npm start` itself (it reads PORT), so the benchmark measures that code and not a copy.
-  return [process.execPath, join(root, 'scripts', 'start.ts'), '--no-seed', ...config, ...(worker === 'edgeshop' ? ['--var', `${LOAD_VARS[0]}=${LOAD_VARS[1]}`] : [])];
+  return [process.execPath, join(root, 'scripts', 'start.ts'), '--no-seed', ...config, ...loadVars(worker).flatMap(([k, v]) => ['--var', `${k}=${v}`])];
 }
 
 export async function startServer(path: ServingPath, worker: WorkerName, port: number): Promise<RunningServer> {
@@ -78,7 +86,7 @@ export async function startServer(path: ServingPath, worker: WorkerName, port: n
   running.set(pgid, stop);
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitUntilReady(url + (worker === 'edgeshop' ? '/health' : '/'), child);
+    await waitUntilReady(url + (worker.startsWith('edgeshop') ? '/health' : '/'), child);
   } catch (error) {
     await stop();
     throw new Error(`${worker} on ${path} did not start: see ${log}`, { cause: error });
