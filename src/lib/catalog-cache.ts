@@ -178,18 +178,21 @@ export function catalogCache(kind: CachedKind) {
 
 /**
  * Forgets what a catalog write affects: the detail of each product named, and every collection
- * (lists, search pages and categories may all show it), at once in this isolate and in this
- * location's cache. Awaited by writers, so their next read sees their write.
+ * (lists, search pages and categories may all show it). In this isolate at once, before this
+ * returns; in this location's cache by the time the returned promise settles. Catalog edits
+ * await it. Checkout and cancel hand it to `waitUntil` instead, so a purchase does not wait on
+ * the location's cache: the buyer's isolate already shows the new stock, and money never comes
+ * from the cache anyway.
  */
-export async function invalidateCatalog(env: Bindings, productIds: number[]): Promise<void> {
+export function invalidateCatalog(env: Bindings, productIds: number[]): Promise<void> {
   const settings = cacheSettings(env);
   for (const id of productIds) lru.delete(detailKey(id));
   const next = `${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
   generation = { value: next, checkedUntil: Date.now() + settings.isolateMs };
-  await Promise.all([
+  return Promise.all([
     caches.default.put(GENERATION_KEY, new Response(next, { headers: { 'Cache-Control': 'public, max-age=86400' } })),
     ...productIds.map((id) => caches.default.delete(detailKey(id))),
-  ]);
+  ]).then(() => undefined);
 }
 
 /** For tests and diagnostics. */

@@ -87,7 +87,7 @@ export async function checkout(env: Bindings, user: AccessClaims, claim: Idempot
 
     const statements = [
       d1
-        .prepare("INSERT INTO orders (ref, user_id, status, total_cents, currency, created_at, updated_at) VALUES (?, ?, 'pending', ?, ?, ?, ?)")
+        .prepare("INSERT INTO orders (ref, user_id, status, total_cents, currency, created_at, updated_at) VALUES (?, ?, 'pending', ?, ?, ?, ?) RETURNING id")
         .bind(ref, user.userId, totalCents, env.CURRENCY, now, now),
       ...items.map((i) =>
         d1
@@ -103,8 +103,9 @@ export async function checkout(env: Bindings, user: AccessClaims, claim: Idempot
       ...items.map((i) => d1.prepare('UPDATE products SET stock = stock - ?, updated_at = ? WHERE id = ?').bind(i.quantity, now, i.productId)),
       ...completion(d1, claim, 201, order, { table: 'orders', ref }),
     ];
+    let results: D1Result[];
     try {
-      await d1.batch(statements);
+      results = await d1.batch(statements);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (/CHECK constraint failed: products_stock_check|stock >= 0/i.test(message)) {
@@ -123,9 +124,8 @@ export async function checkout(env: Bindings, user: AccessClaims, claim: Idempot
     }
     committed = true;
 
-    const [row] = await d1.prepare('SELECT id FROM orders WHERE ref = ?').bind(ref).raw<[number]>();
-    const id = row?.[0];
-    if (id === undefined) throw new Error('committed order not found by ref');
+    const id = (results[0]?.results[0] as { id?: number } | undefined)?.id;
+    if (id === undefined) throw new Error('the order insert returned no id');
     try {
       await cart.finishCheckout(token);
     } catch (error) {
