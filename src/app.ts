@@ -8,8 +8,8 @@ import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
-import { createDb } from './db/client.ts';
 import type { App, AppEnv } from './env.ts';
+import { d1Session } from './lib/d1-session.ts';
 import { ApiError, type FieldError, type ProblemCode, problemBody } from './lib/errors.ts';
 import { logLine } from './lib/log.ts';
 import { registerAuthRoutes } from './routes/auth/index.ts';
@@ -106,9 +106,9 @@ export function createApp(): App {
         const allowed = (c.env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim());
         return allowed.includes('*') ? '*' : allowed.includes(origin) ? origin : null;
       },
-      allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'],
+      allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'If-None-Match', 'X-D1-Bookmark', 'X-Request-Id'],
       allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-      exposeHeaders: ['X-Request-Id', 'Location', 'Retry-After', 'WWW-Authenticate', 'Idempotent-Replayed'],
+      exposeHeaders: ['X-Request-Id', 'Location', 'Retry-After', 'WWW-Authenticate', 'Idempotent-Replayed', 'ETag', 'X-D1-Bookmark', 'RateLimit', 'RateLimit-Policy'],
       maxAge: 600,
     }),
   );
@@ -129,10 +129,7 @@ export function createApp(): App {
       },
     }),
   );
-  app.use(async (c, next) => {
-    c.set('db', createDb(c.env.DB));
-    await next();
-  });
+  app.use(d1Session());
 
   registerHealthRoutes(app);
   registerAuthRoutes(app);

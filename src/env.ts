@@ -1,5 +1,6 @@
 import type { OpenAPIHono, RouteConfig, RouteHandler } from '@hono/zod-openapi';
 import type { Database } from './db/client.ts';
+import type { D1 } from './lib/d1-session.ts';
 import type { IdempotencyClaim } from './lib/idempotency.ts';
 import type { AccessClaims } from './lib/tokens.ts';
 
@@ -18,6 +19,8 @@ export interface Bindings extends Env {
 export interface AppVariables {
   requestId: string;
   db: Database;
+  /** This request's D1 session (src/lib/d1-session.ts): raw statements and batches go through it. */
+  d1: D1;
   /** Set by the auth middleware on routes that require a user. */
   user: AccessClaims;
   /** Set by the idempotency middleware when the request carries an `Idempotency-Key` it now holds. */

@@ -50,6 +50,40 @@ describe('catalog read cache', () => {
     expect((await call('GET', `/products/search/?category=${category}`)).body.results[0].stock).toBe(10);
   });
 
+  it("refuses a location-cache copy read before the writer's own write, even while the location still holds it", async () => {
+    const product = await createProduct(admin, { price: '5.00' });
+    expect((await call('GET', `/products/${product.id}/`)).body.price).toBe('5.00');
+    const filledBefore = Date.now() - 1;
+    await call('PATCH', `/products/${product.id}/`, { token: admin.access, body: { price: '7.25' } });
+    // What a slower reader, or a delete that has not landed yet, would leave in the location's cache.
+    const stale = JSON.stringify({ ...product, price: '5.00' });
+    await caches.default.put(
+      `https://catalog-cache.edgeshop.internal/detail/${product.id}`,
+      new Response(stale, { headers: { ETag: '"stale"', 'X-Filled-At': String(filledBefore), 'Cache-Control': 'public, max-age=30' } }),
+    );
+    const read = await call('GET', `/products/${product.id}/`);
+    expect(read.body.price).toBe('7.25');
+    expect(read.headers.get('X-Cache')).toBe('miss');
+    expect((await call('GET', `/products/${product.id}/`)).headers.get('X-Cache')).toBe('hit-isolate');
+  });
+
+  it('skips the cache for a request that carries a D1 bookmark, and answers with a newer bookmark', async () => {
+    const product = await createProduct(admin);
+    const edit = await call('PATCH', `/products/${product.id}/`, { token: admin.access, body: { stock: 3 } });
+    const bookmark = edit.headers.get('X-D1-Bookmark');
+    expect(bookmark).toMatch(/\S+/);
+    await call('GET', `/products/${product.id}/`);
+    const read = await call('GET', `/products/${product.id}/`, { headers: { 'X-D1-Bookmark': bookmark! } });
+    expect(read.status).toBe(200);
+    expect(read.body.stock).toBe(3);
+    expect(read.headers.get('X-Cache')).toBeNull();
+    expect(read.headers.get('X-D1-Bookmark')).toMatch(/\S+/);
+    expect(read.headers.get('X-D1-Bookmark')! >= bookmark!).toBe(true);
+    const garbage = await call('GET', `/products/${product.id}/`, { headers: { 'X-D1-Bookmark': 'not a bookmark;' } });
+    expectProblem(garbage, 400, 'validation_failed');
+    expect(garbage.body.errors.map((e: { path: string }) => e.path)).toEqual(['header.X-D1-Bookmark']);
+  });
+
   it('answers 404 at once for a deleted product, and drops it from lists and categories', async () => {
     const category = uniqueName('Gone');
     const product = await createProduct(admin, { category });
@@ -98,7 +132,7 @@ describe('catalog read cache', () => {
 describe('ByteLru', () => {
   it('evicts the least recently used entries beyond its byte bound, and expires entries', () => {
     const lru = new ByteLru();
-    const entry = (body: string, freshUntil = 1_000) => ({ body, etag: '"x"', freshUntil, bytes: body.length });
+    const entry = (body: string, freshUntil = 1_000, generation = 'g1') => ({ body, etag: '"x"', freshUntil, generation, bytes: body.length });
     lru.set('a', entry('a'.repeat(20)), 100);
     lru.set('b', entry('b'.repeat(20)), 100);
     expect(lru.get('a', 0)?.body).toHaveLength(20);
@@ -115,5 +149,10 @@ describe('ByteLru', () => {
     // Expired entries are gone.
     lru.set('old', entry('o', 5), 100);
     expect(lru.get('old', 10)).toBeUndefined();
+    // An entry of an earlier generation is not served when the caller names the current one.
+    lru.set('gen', entry('g'), 100);
+    expect(lru.get('gen', 0, 'g1')?.body).toBe('g');
+    expect(lru.get('gen', 0, 'g2')).toBeUndefined();
+    expect(lru.get('gen', 0)).toBeUndefined();
   });
 });

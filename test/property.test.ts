@@ -122,5 +122,7 @@ describe('random input on every route', () => {
       }),
       { numRuns: 400 },
     );
-  });
+    // 400 runs, each a request plus two snapshots of the tables: seconds by design, more on a
+    // loaded machine. The default 5 s would fail it for slowness, not for a wrong answer.
+  }, 60_000);
 });

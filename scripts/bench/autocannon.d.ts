@@ -15,6 +15,8 @@ declare module 'autocannon' {
     connections?: number;
     /** Seconds. */
     duration?: number;
+    /** Stop after this many requests (instead of after `duration`). */
+    amount?: number;
     /** Seconds a request may take before it counts as a timeout (and an error). */
     timeout?: number;
     requests?: Request[];

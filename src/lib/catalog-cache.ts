@@ -1,5 +1,6 @@
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv, Bindings } from '../env.ts';
+import { BOOKMARK_HEADER } from './bookmark.ts';
 
 /**
  * A read-through cache for the public catalog reads (product detail, lists, search,
@@ -9,13 +10,19 @@ import type { AppEnv, Bindings } from '../env.ts';
  * Consistency:
  * - a catalog write (product create/update/delete, stock taken at checkout or returned at
  *   cancel, a generated description) calls `invalidateCatalog`: in the writer's isolate the
- *   change is visible at once (its LRU entries go, its generation moves on), and in the
+ *   change is visible at once (its LRU entries go, its generation moves on, and a copy filled
+ *   before the write is refused even if the location's cache still returns it), and in the
  *   writer's location the Cache API entries go (detail) or become unreachable (collections:
  *   their keys carry a generation that the write replaces);
- * - another isolate of that location trusts its own copies for `CATALOG_CACHE_ISOLATE_MS`
- *   (1 s) at most, then asks the location's cache again;
- * - other locations see the write within `CATALOG_CACHE_TTL_SECONDS` (30 s), the Cache API
- *   entries' lifetime.
+ * - another isolate of that location asks the location's cache for the current generation once
+ *   per `CATALOG_CACHE_ISOLATE_MS` (1 s). Its copies belong to the generation they were filled
+ *   under: when the generation moves on, they are not served again (details go back to the
+ *   location's cache, which lost exactly the products written). So it sees the write within
+ *   that second, and between writes it serves from memory without asking anyone;
+ * - other locations see the write within `CATALOG_CACHE_TTL_SECONDS` (30 s): no copy, in any
+ *   tier, is served later than that after it was read from D1;
+ * - a request that carries `X-D1-Bookmark` (a client asking to read its own writes) skips the
+ *   cache and reads a D1 replica at least as new as the bookmark.
  * Money is never served from here to a buyer: carts and checkout price from D1.
  * A request with an Authorization header neither reads nor fills the cache.
  *
@@ -40,15 +47,17 @@ export function cacheSettings(env: Bindings): CacheSettings {
   return {
     ttlSeconds: whole(env.CATALOG_CACHE_TTL_SECONDS, 30),
     isolateMs: whole(env.CATALOG_CACHE_ISOLATE_MS, 1000),
-    maxBytes: whole(env.CATALOG_CACHE_MAX_BYTES, 8 * 1024 * 1024),
+    maxBytes: whole(env.CATALOG_CACHE_MAX_BYTES, 16 * 1024 * 1024),
   };
 }
 
 interface Entry {
   body: string;
   etag: string;
-  /** Until when this isolate serves it without asking the location's cache. */
+  /** Past this moment (ms) this isolate no longer serves it: `ttlSeconds` after it was read from D1. */
   freshUntil: number;
+  /** The generation it was filled under (detail entries; a collection's key carries its own). */
+  generation: string;
   bytes: number;
 }
 
@@ -57,11 +66,12 @@ export class ByteLru {
   private readonly entries = new Map<string, Entry>();
   private bytes = 0;
 
-  get(key: string, now: number): Entry | undefined {
+  /** The entry, if it is still fresh and (when `generation` is given) of that generation. */
+  get(key: string, now: number, generation?: string): Entry | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     this.entries.delete(key);
-    if (entry.freshUntil <= now) {
+    if (entry.freshUntil <= now || (generation !== undefined && entry.generation !== generation)) {
       this.bytes -= entry.bytes;
       return undefined;
     }
@@ -100,6 +110,23 @@ export class ByteLru {
 
 const lru = new ByteLru();
 let generation: { value: string; checkedUntil: number } | undefined;
+/**
+ * When this isolate last invalidated each detail key (ms). A copy read from D1 before that
+ * moment is refused, even when the location's cache still returns it: its delete may not have
+ * landed yet (checkout hands it to waitUntil), or a slower reader may have put an older copy
+ * back. Kept for one TTL, after which no such copy is served anyway.
+ */
+const invalidatedAt = new Map<string, number>();
+
+function refused(key: string, filledAt: number, settings: CacheSettings, now: number): boolean {
+  const at = invalidatedAt.get(key);
+  if (at === undefined) return false;
+  if (at + settings.ttlSeconds * 1000 < now) {
+    invalidatedAt.delete(key);
+    return false;
+  }
+  return filledAt <= at;
+}
 
 async function currentGeneration(settings: CacheSettings, now: number): Promise<string> {
   if (generation && generation.checkedUntil > now) return generation.value;
@@ -109,15 +136,18 @@ async function currentGeneration(settings: CacheSettings, now: number): Promise<
   return value;
 }
 
+/** On a location cache entry: when its body was read from D1 (ms since the epoch). */
+const FILLED_AT_HEADER = 'X-Filled-At';
+
 const detailKey = (id: number) => `${CACHE_ORIGIN}/detail/${id}`;
 
 /** The cache key of a request: detail by id; collections by generation, host, path and sorted query. */
-async function keyOf(kind: CachedKind, url: URL, id: number | undefined, settings: CacheSettings, now: number): Promise<string> {
+function keyOf(kind: CachedKind, url: URL, id: number | undefined, current: string): string {
   if (kind === 'detail' && id !== undefined) return detailKey(id);
   const params = [...url.searchParams].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const query = new URLSearchParams(params).toString();
   // The host is part of the key: page links in the body are absolute.
-  return `${CACHE_ORIGIN}/g/${await currentGeneration(settings, now)}/${url.host}${url.pathname}${query ? `?${query}` : ''}`;
+  return `${CACHE_ORIGIN}/g/${current}/${url.host}${url.pathname}${query ? `?${query}` : ''}`;
 }
 
 async function strongEtag(body: string): Promise<string> {
@@ -145,22 +175,25 @@ export type CachedKind = 'detail' | 'collection';
 /** Route middleware for a public catalog read. */
 export function catalogCache(kind: CachedKind) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    if (c.req.header('Authorization') !== undefined) return next();
+    if (c.req.header('Authorization') !== undefined || c.req.header(BOOKMARK_HEADER) !== undefined) return next();
     const settings = cacheSettings(c.env);
     if (settings.ttlSeconds === 0) return next();
     const now = Date.now();
     const url = new URL(c.req.url);
     const id = kind === 'detail' ? Number(/\/products\/([1-9][0-9]{0,14})\/?$/.exec(url.pathname)?.[1] ?? Number.NaN) : undefined;
     if (kind === 'detail' && !Number.isSafeInteger(id)) return next();
-    const key = await keyOf(kind, url, id, settings, now);
+    const current = await currentGeneration(settings, now);
+    const key = keyOf(kind, url, id, current);
     const ifNoneMatch = c.req.header('If-None-Match');
+    const ttlMs = settings.ttlSeconds * 1000;
 
-    const held = lru.get(key, now);
+    const held = lru.get(key, now, kind === 'detail' ? current : undefined);
     if (held) return answer(held, ifNoneMatch, 'hit-isolate');
     const shared = await caches.default.match(key);
-    if (shared) {
-      const entry = { body: await shared.text(), etag: shared.headers.get('ETag') ?? '', freshUntil: now + settings.isolateMs, bytes: 0 };
-      entry.bytes = entry.body.length;
+    const sharedFilledAt = Number(shared?.headers.get(FILLED_AT_HEADER));
+    if (shared && Number.isSafeInteger(sharedFilledAt) && !refused(key, sharedFilledAt, settings, now)) {
+      const body = await shared.text();
+      const entry = { body, etag: shared.headers.get('ETag') ?? '', freshUntil: sharedFilledAt + ttlMs, generation: current, bytes: body.length };
       lru.set(key, entry, settings.maxBytes);
       return answer(entry, ifNoneMatch, 'hit-location');
     }
@@ -169,10 +202,15 @@ export function catalogCache(kind: CachedKind) {
     if (c.res.status !== 200) return;
     const body = await c.res.clone().text();
     const etag = await strongEtag(body);
-    lru.set(key, { body, etag, freshUntil: now + settings.isolateMs, bytes: body.length }, settings.maxBytes);
-    const stored = new Response(body, { headers: { 'Content-Type': 'application/json', ETag: etag, 'Cache-Control': `public, max-age=${settings.ttlSeconds}` } });
-    c.executionCtx.waitUntil(caches.default.put(key, stored));
     c.res = answer({ body, etag }, ifNoneMatch, 'miss');
+    // A write that landed while this read ran makes the copy suspect: answer it, keep it nowhere.
+    if (refused(key, now, settings, Date.now())) return;
+    lru.set(key, { body, etag, freshUntil: now + ttlMs, generation: current, bytes: body.length }, settings.maxBytes);
+    const remaining = Math.max(1, Math.floor((now + ttlMs - Date.now()) / 1000));
+    const stored = new Response(body, {
+      headers: { 'Content-Type': 'application/json', ETag: etag, [FILLED_AT_HEADER]: String(now), 'Cache-Control': `public, max-age=${remaining}` },
+    });
+    c.executionCtx.waitUntil(caches.default.put(key, stored));
   });
 }
 
@@ -186,7 +224,17 @@ export function catalogCache(kind: CachedKind) {
  */
 export function invalidateCatalog(env: Bindings, productIds: number[]): Promise<void> {
   const settings = cacheSettings(env);
-  for (const id of productIds) lru.delete(detailKey(id));
+  const now = Date.now();
+  for (const id of productIds) {
+    lru.delete(detailKey(id));
+    // Re-inserted, so the map stays in time order and the oldest go first.
+    invalidatedAt.delete(detailKey(id));
+    invalidatedAt.set(detailKey(id), now);
+  }
+  for (const [key, at] of invalidatedAt) {
+    if (at + settings.ttlSeconds * 1000 >= now) break;
+    invalidatedAt.delete(key);
+  }
   const next = `${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
   generation = { value: next, checkedUntil: Date.now() + settings.isolateMs };
   return Promise.all([

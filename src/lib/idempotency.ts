@@ -1,3 +1,4 @@
+import type { D1 } from './d1-session.ts';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from './errors.ts';
@@ -84,7 +85,7 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   const hash = await requestHash(c.req.method, c.req.path, await c.req.text());
   const now = new Date();
   const lockedAt = now.toISOString();
-  const d1 = c.env.DB;
+  const d1 = c.var.d1;
 
   // Claim: insert the key, or take over one that expired or whose request died (same request
   // only). RETURNING yields a row only when this request now holds the key.
@@ -146,7 +147,7 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
  * failing the whole batch.
  */
 export function completion(
-  d1: D1Database,
+  d1: D1,
   claim: IdempotencyClaim | undefined,
   status: number,
   body: object,

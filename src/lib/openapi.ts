@@ -1,5 +1,6 @@
 import { type RouteConfig, z } from '@hono/zod-openapi';
 import type { App, AppRouteHandler } from '../env.ts';
+import { BOOKMARK_HEADER } from './bookmark.ts';
 
 /**
  * Adds one operation: documented exactly as written (Django's paths end in `/`), routed
@@ -16,9 +17,52 @@ export function addRoute<R extends RouteConfig>(app: App, route: R, handler: App
   }
   if (!route.security) throw new Error(`${route.method.toUpperCase()} ${route.path} must declare security ([] when public)`);
   const { middleware: _middleware, hide: _hide, ...documented } = route;
-  app.openAPIRegistry.registerPath(documented);
+  app.openAPIRegistry.registerPath(withBookmark(documented));
   const path = route.path.length > 1 ? route.path.replace(/\/+$/, '') : route.path;
   app.openapi({ ...route, path, hide: true }, handler as never);
+}
+
+/** The D1 bookmark header (src/lib/d1-session.ts), documented on every operation: they all use D1. */
+const BookmarkHeadersSchema = z.object({
+  [BOOKMARK_HEADER]: z
+    .string()
+    .optional()
+    .openapi({
+      param: {
+        name: BOOKMARK_HEADER,
+        in: 'header',
+        description:
+          'Read your own writes: send back the `X-D1-Bookmark` of an earlier response (a write, typically) and this request reads a ' +
+          'database replica at least that recent, skipping the catalog cache. Optional; without it reads may come from any replica or cache.',
+      },
+      example: '0000000a-00000004-00005021-8f9ad0c5b4d8a7e0c1b2e3f4a5b6c7d8',
+    }),
+});
+
+const bookmarkResponseHeader = {
+  [BOOKMARK_HEADER]: {
+    schema: { type: 'string' as const },
+    description: 'Where in the database history this response stands (D1 Sessions API). Send it back as X-D1-Bookmark to read at least this state.',
+  },
+};
+
+function withBookmark<R extends RouteConfig>(route: R): R {
+  const headers = route.request?.headers;
+  const merged =
+    headers === undefined
+      ? BookmarkHeadersSchema
+      : Array.isArray(headers)
+        ? [...headers, BookmarkHeadersSchema]
+        : headers instanceof z.ZodObject
+          ? headers.extend(BookmarkHeadersSchema.shape)
+          : headers;
+  const responses = Object.fromEntries(
+    Object.entries(route.responses).map(([status, response]) => [
+      status,
+      Number(status) < 400 && !('$ref' in response) ? { ...response, headers: { ...(response.headers as object | undefined), ...bookmarkResponseHeader } } : response,
+    ]),
+  );
+  return { ...route, request: { ...route.request, headers: merged }, responses };
 }
 
 /** A required JSON request body. */

@@ -1,3 +1,4 @@
+import type { D1 } from './d1-session.ts';
 import type { OrderStatus, PaymentStatus } from '../db/schema.ts';
 import { ApiError } from './errors.ts';
 
@@ -46,7 +47,7 @@ export interface GuardedUpdate {
  * so a coding mistake cannot write an impossible status.
  */
 export function guardedStatus<M extends Machine>(
-  d1: D1Database,
+  d1: D1,
   machine: M,
   id: number,
   from: StatusOf<M>,

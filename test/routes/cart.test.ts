@@ -1,7 +1,7 @@
-import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CartSchema } from '../../src/routes/cart/cart.schemas.ts';
 import { call, expectProblem } from '../support/api.ts';
+import { interceptD1 } from '../support/d1.ts';
 import { createProduct } from '../support/products.ts';
 import { addToCart } from '../support/shop.ts';
 import { authMatrix, createUser, type TestUser } from '../support/users.ts';
@@ -47,17 +47,18 @@ describe('GET /cart/', () => {
     const products = await Promise.all(Array.from({ length: 6 }, () => createProduct(admin, { stock: 9 })));
     for (const p of products) await addToCart(user, p.id, 1);
     const prepared: string[] = [];
-    const prepare = env.DB.prepare.bind(env.DB);
     // Counts the statements the worker prepares while it answers; restored right after.
-    env.DB.prepare = (query: string) => {
-      prepared.push(query);
-      return prepare(query);
-    };
+    const restore = interceptD1({
+      prepare: (query, prepare) => {
+        prepared.push(query);
+        return prepare(query);
+      },
+    });
     try {
       const res = await call('GET', '/cart/', { token: user.access });
       expect(res.body.items).toHaveLength(6);
     } finally {
-      env.DB.prepare = prepare;
+      restore();
     }
     expect(prepared.filter((q) => /FROM products/i.test(q))).toHaveLength(1);
     expect(prepared.find((q) => /FROM products/i.test(q))).toMatch(/WHERE id IN \(\?, \?, \?, \?, \?, \?\)/);

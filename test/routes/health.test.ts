@@ -1,6 +1,6 @@
-import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { call, expectProblem } from '../support/api.ts';
+import { interceptD1 } from '../support/d1.ts';
 
 describe('GET /health', () => {
   it('answers ok when D1 is reachable, with and without the trailing slash', async () => {
@@ -12,14 +12,15 @@ describe('GET /health', () => {
   });
 
   it('reuses a successful D1 check for a second, then checks again; an unreachable D1 is 503', async () => {
-    const prepare = env.DB.prepare.bind(env.DB);
     let queries = 0;
     let failing = false;
-    env.DB.prepare = (query: string) => {
-      queries += 1;
-      if (failing) throw new Error('D1 is down');
-      return prepare(query);
-    };
+    const restore = interceptD1({
+      prepare: (query, prepare) => {
+        queries += 1;
+        if (failing) throw new Error('D1 is down');
+        return prepare(query);
+      },
+    });
     try {
       expect((await call('GET', '/health')).status).toBe(200);
       const before = queries;
@@ -32,7 +33,7 @@ describe('GET /health', () => {
       failing = false;
       expect((await call('GET', '/health')).status).toBe(200);
     } finally {
-      env.DB.prepare = prepare;
+      restore();
     }
   });
 });

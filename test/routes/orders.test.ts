@@ -2,6 +2,7 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { OrderSchema } from '../../src/routes/orders/orders.schemas.ts';
 import { call, expectProblem } from '../support/api.ts';
+import { interceptD1 } from '../support/d1.ts';
 import { createProduct } from '../support/products.ts';
 import { addToCart, countRows, placeOrder, stockOf } from '../support/shop.ts';
 import { authMatrix, createUser, type TestUser } from '../support/users.ts';
@@ -16,19 +17,20 @@ beforeAll(async () => {
 
 /** Runs `before` once, just before the worker's next D1 batch: another buyer acting between our read and our write. */
 async function withInterleavedWrite<T>(before: () => Promise<unknown>, run: () => Promise<T>): Promise<T> {
-  const batch = env.DB.batch.bind(env.DB);
   let pending = true;
-  env.DB.batch = (async (statements: D1PreparedStatement[]) => {
-    if (pending) {
-      pending = false;
-      await before();
-    }
-    return batch(statements);
-  }) as typeof env.DB.batch;
+  const restore = interceptD1({
+    batch: async (statements, batch) => {
+      if (pending) {
+        pending = false;
+        await before();
+      }
+      return batch(statements);
+    },
+  });
   try {
     return await run();
   } finally {
-    env.DB.batch = batch;
+    restore();
   }
 }
 

@@ -8,7 +8,7 @@ const productGone = () => new ApiError('not_found', 'No such product.');
 export const getCartHandler: AppRouteHandler<typeof getCart> = async (c) => {
   const cart = cartOf(c.env, c.var.user.userId);
   const lines = await cart.lines();
-  const catalog = await catalogEntries(c.env.DB, lines.map((l) => l.productId));
+  const catalog = await catalogEntries(c.var.d1, lines.map((l) => l.productId));
   const missing = lines.filter((l) => !catalog.has(l.productId)).map((l) => l.productId);
   const removed = missing.length > 0 ? await cart.dropProducts(missing) : [];
   const priced = lines.flatMap((line) => {
@@ -20,7 +20,7 @@ export const getCartHandler: AppRouteHandler<typeof getCart> = async (c) => {
 
 export const addCartItemHandler: AppRouteHandler<typeof addCartItem> = async (c) => {
   const { product_id, quantity } = c.req.valid('json');
-  const product = (await catalogEntries(c.env.DB, [product_id])).get(product_id);
+  const product = (await catalogEntries(c.var.d1, [product_id])).get(product_id);
   if (!product) throw new ApiError('not_found', 'No such product.', { errors: [{ path: 'body.product_id', message: 'Not in the catalog.' }] });
   const line = unwrap(await cartOf(c.env, c.var.user.userId).add({ productId: product.id, name: product.name, quantity, stock: product.stock }));
   return c.json(pricedLine(line, product), 201);
@@ -32,7 +32,7 @@ export const updateCartItemHandler: AppRouteHandler<typeof updateCartItem> = asy
   const cart = cartOf(c.env, c.var.user.userId);
   const existing = await cart.line(item_id);
   if (!existing) throw new ApiError('not_found', 'No such line in your cart.');
-  const product = (await catalogEntries(c.env.DB, [existing.productId])).get(existing.productId);
+  const product = (await catalogEntries(c.var.d1, [existing.productId])).get(existing.productId);
   if (!product) {
     await cart.dropProducts([existing.productId]);
     throw productGone();

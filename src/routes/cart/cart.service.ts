@@ -1,3 +1,4 @@
+import type { D1 } from '../../lib/d1-session.ts';
 import type { CartDurableObject } from '../../durable/cart.ts';
 import type { CartError, CartLine, CartResult } from '../../durable/cart.types.ts';
 import type { Bindings } from '../../env.ts';
@@ -24,7 +25,7 @@ export interface CatalogEntry {
  * Current name, price and stock of the given products, in one query (`WHERE id IN (...)`),
  * never one per line. A cart has at most 50 lines, well inside D1's 100 bound parameters.
  */
-export async function catalogEntries(d1: D1Database, productIds: number[]): Promise<Map<number, CatalogEntry>> {
+export async function catalogEntries(d1: D1, productIds: number[]): Promise<Map<number, CatalogEntry>> {
   const entries = new Map<number, CatalogEntry>();
   if (productIds.length === 0) return entries;
   const { results } = await d1

@@ -14,7 +14,7 @@ let lastSuccess = 0;
 export const healthHandler: AppRouteHandler<typeof health> = async (c) => {
   if (Date.now() - lastSuccess >= REUSE_MS) {
     try {
-      await c.env.DB.prepare('SELECT 1').first();
+      await c.var.d1.prepare('SELECT 1').first();
       lastSuccess = Date.now();
     } catch (error) {
       logLine(c.env, 'error', 'health check: D1 unreachable', {

@@ -5,7 +5,7 @@ import type { cancelOrder, createOrder, getOrder, listOrders } from './orders.ro
 import * as service from './orders.service.ts';
 
 export const createOrderHandler: AppRouteHandler<typeof createOrder> = async (c) => {
-  const order = await service.checkout(c.env, c.var.user, c.var.idempotency);
+  const order = await service.checkout(c.env, c.var.d1, c.var.user, c.var.idempotency);
   // Stock changed: catalog reads must show it (this isolate at once, the location's cache in the background).
   c.executionCtx.waitUntil(invalidateCatalog(c.env, order.items.map((i) => i.product_id)));
   return c.json(order, 201);
@@ -22,7 +22,7 @@ export const getOrderHandler: AppRouteHandler<typeof getOrder> = async (c) => {
 };
 
 export const cancelOrderHandler: AppRouteHandler<typeof cancelOrder> = async (c) => {
-  const order = await service.cancelOrder(c.env, c.var.db, c.req.valid('param').id, c.var.user);
+  const order = await service.cancelOrder(c.var.d1, c.var.db, c.req.valid('param').id, c.var.user);
   c.executionCtx.waitUntil(invalidateCatalog(c.env, order.items.map((i) => i.product_id)));
   return c.json(order, 200);
 };

@@ -1,3 +1,4 @@
+import type { D1 } from '../../lib/d1-session.ts';
 import { and, count, desc, eq, inArray, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
 import { type OrderItemRow, type OrderRow, type OrderStatus, orderItems, orders } from '../../db/schema.ts';
@@ -60,7 +61,7 @@ async function withItems(db: Database, rows: OrderRow[]): Promise<Order[]> {
  *    product was deleted or repriced after step 2. Either way the whole batch rolls back.
  * 4. Only then is the cart emptied.
  */
-export async function checkout(env: Bindings, user: AccessClaims, claim: IdempotencyClaim | undefined): Promise<Order> {
+export async function checkout(env: Bindings, d1: D1, user: AccessClaims, claim: IdempotencyClaim | undefined): Promise<Order> {
   const cart = cartOf(env, user.userId);
   const { token, lines } = unwrap(await cart.beginCheckout());
   let committed = false;
@@ -68,7 +69,6 @@ export async function checkout(env: Bindings, user: AccessClaims, claim: Idempot
     if (lines.length === 0) {
       throw new ApiError('bad_request', 'Your cart is empty: add products before checking out.', { errors: [{ path: 'cart', message: 'The cart has no lines.' }] });
     }
-    const d1 = env.DB;
     const catalog = await catalogEntries(d1, lines.map((l) => l.productId));
     const short = shortLines(lines, catalog);
     if (short.length > 0) throw insufficientStock(short);
@@ -169,10 +169,9 @@ export async function listOrders(db: Database, viewer: AccessClaims, filters: { 
  * nothing: stock comes back exactly once. An order with a payment in flight cannot be cancelled
  * (the payment would otherwise succeed for a cancelled order).
  */
-export async function cancelOrder(env: Bindings, db: Database, id: number, viewer: AccessClaims): Promise<Order> {
+export async function cancelOrder(d1: D1, db: Database, id: number, viewer: AccessClaims): Promise<Order> {
   const current = await visibleOrder(db, id, viewer);
   if (current.status !== 'pending') throw transitionConflict('orders', current.status, 'cancelled');
-  const d1 = env.DB;
   const now = new Date().toISOString();
   const cancelRef = crypto.randomUUID();
   const [changed] = await d1.batch([

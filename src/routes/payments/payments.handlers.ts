@@ -4,7 +4,7 @@ import type { createPayment, getPayment, listPayments } from './payments.routes.
 import * as service from './payments.service.ts';
 
 export const createPaymentHandler: AppRouteHandler<typeof createPayment> = async (c) => {
-  const payment = await service.startPayment(c.env, c.var.user, c.req.valid('json'), c.var.idempotency);
+  const payment = await service.startPayment(c.env, c.var.d1, c.var.user, c.req.valid('json'), c.var.idempotency);
   return c.json(payment, 202);
 };
 

@@ -1,3 +1,4 @@
+import type { D1 } from '../../lib/d1-session.ts';
 import { and, count, desc, eq, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
 import { payments } from '../../db/schema.ts';
@@ -31,11 +32,11 @@ interface PayableOrder {
  */
 export async function startPayment(
   env: Bindings,
+  d1: D1,
   viewer: AccessClaims,
   input: { order_id: number; card_number?: string | undefined },
   claim: IdempotencyClaim | undefined,
 ): Promise<Payment> {
-  const d1 = env.DB;
   const order = await d1.prepare('SELECT id, user_id, status, total_cents FROM orders WHERE id = ?').bind(input.order_id).first<PayableOrder>();
   if (!order || (order.user_id !== viewer.userId && viewer.role !== 'admin')) throw orderNotFound();
   if (order.user_id !== viewer.userId) throw new ApiError('forbidden', "Only the order's owner can pay for it.");

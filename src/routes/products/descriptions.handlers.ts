@@ -13,7 +13,7 @@ export const generateProductDescriptionHandler: AppRouteHandler<typeof generateP
   // The body is optional, and without one the validator does not run at all: parse here so the
   // defaults (neutral tone, stored features, 120 words) apply either way.
   const body = GenerateDescriptionSchema.parse(c.req.valid('json') ?? {});
-  const d1 = c.env.DB;
+  const d1 = c.var.d1;
   const before = await d1.prepare('SELECT description_status FROM products WHERE id = ?').bind(id).first<{ description_status: DescriptionStatus }>();
   if (!before) throw productNotFound();
 
