@@ -67,6 +67,7 @@ function between(min: number, max: number): number {
 /** Pages stay inside the catalog: a page past the end is a 404, which would fail the run. */
 export function targets(productIds: readonly number[], worker: WorkerName): Target[] {
   if (worker === 'bare' || worker === 'bare-assets') return baselines().filter((t) => t.worker === worker);
+  const hot = productIds.filter((_, i) => i % Math.max(1, Math.floor(productIds.length / 1000)) === 0).slice(0, 1000);
   const reads: Omit<Target, 'worker'>[] = [
     { name: 'health', sample: '/health', nextPath: () => '/health' },
     {
@@ -82,6 +83,14 @@ export function targets(productIds: readonly number[], worker: WorkerName): Targ
       sample: `/products/{id}/, ${productIds.length} ids, each read once before (a warm cache)`,
       nextPath: () => `/products/${pick(productIds)}/`,
       prime: productIds.map((id) => `/products/${id}/`),
+    },
+    {
+      // Shoppers look at some products far more than others: the same path over the 1,000
+      // products that draw the traffic, each read once before.
+      name: 'detail (1,000 hot)',
+      sample: '/products/{id}/, 1,000 ids drawn from the catalog, each read once before',
+      nextPath: () => `/products/${pick(hot)}/`,
+      prime: hot.map((id) => `/products/${id}/`),
     },
     {
       name: 'search',
