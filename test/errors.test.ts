@@ -1,3 +1,4 @@
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../src/app.ts';
@@ -7,7 +8,9 @@ import { createUser } from './support/users.ts';
 afterEach(() => vi.restoreAllMocks());
 
 async function fetchWith(overrides: Record<string, unknown>, path: string, init: RequestInit = {}) {
-  const response = await createApp().fetch(new Request(`${ORIGIN}${path}`, init), { ...env, ...overrides });
+  const ctx = createExecutionContext();
+  const response = await createApp().fetch(new Request(`${ORIGIN}${path}`, init), { ...env, ...overrides }, ctx);
+  await waitOnExecutionContext(ctx);
   const text = await response.text();
   return { status: response.status, headers: response.headers, text, body: text ? JSON.parse(text) : undefined };
 }
@@ -45,5 +48,16 @@ describe('request log', () => {
     expect(requestLines[0].duration_ms).toBeGreaterThanOrEqual(0);
     expect(JSON.stringify(lines)).not.toContain(user.access);
     expect(JSON.stringify(lines)).not.toContain('secret=no');
+  });
+
+  it('logs an anonymous read that succeeds at debug only; a failed one at info', async () => {
+    const logged = vi.spyOn(console, 'log').mockImplementation(() => {});
+    const requestLines = () => logged.mock.calls.map((call) => JSON.parse(String(call[0]))).filter((l) => l.msg === 'request');
+    expect((await fetchWith({ LOG_LEVEL: 'info' }, '/categories/')).status).toBe(200);
+    expect(requestLines()).toHaveLength(0);
+    expect((await fetchWith({ LOG_LEVEL: 'info' }, '/products/999999999/')).status).toBe(404);
+    expect(requestLines()).toMatchObject([{ level: 'info', method: 'GET', path: '/products/999999999/', status: 404 }]);
+    expect((await fetchWith({ LOG_LEVEL: 'debug' }, '/categories/')).status).toBe(200);
+    expect(requestLines().at(-1)).toMatchObject({ level: 'debug', method: 'GET', path: '/categories/', status: 200 });
   });
 });

@@ -10,13 +10,18 @@ function threshold(env: { LOG_LEVEL?: string } | undefined): number {
   return (configured && LEVELS[configured]) ?? LEVELS.info;
 }
 
+/** Whether a line at `level` would be written: lets a caller skip building fields nobody reads. */
+export function logs(env: { LOG_LEVEL?: string } | undefined, level: LogLevel): boolean {
+  return LEVELS[level] >= threshold(env);
+}
+
 export function logLine(
   env: { LOG_LEVEL?: string } | undefined,
   level: LogLevel,
   msg: string,
   fields: Record<string, unknown> = {},
 ): void {
-  if (LEVELS[level] < threshold(env)) return;
+  if (!logs(env, level)) return;
   const line = JSON.stringify({ level, msg, time: new Date().toISOString(), ...fields });
   if (level === 'error') console.error(line);
   else if (level === 'warn') console.warn(line);
