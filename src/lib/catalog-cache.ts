@@ -237,10 +237,11 @@ export function invalidateCatalog(env: Bindings, productIds: number[]): Promise<
   }
   const next = `${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
   generation = { value: next, checkedUntil: Date.now() + settings.isolateMs };
-  return Promise.all([
-    caches.default.put(GENERATION_KEY, new Response(next, { headers: { 'Cache-Control': 'public, max-age=86400' } })),
-    ...productIds.map((id) => caches.default.delete(detailKey(id))),
-  ]).then(() => undefined);
+  // The deletes land before the new generation: an isolate that sees the generation move and
+  // goes back to the location's cache for a detail never finds the copy this write replaced.
+  return Promise.all(productIds.map((id) => caches.default.delete(detailKey(id))))
+    .then(() => caches.default.put(GENERATION_KEY, new Response(next, { headers: { 'Cache-Control': 'public, max-age=86400' } })))
+    .then(() => undefined);
 }
 
 /** For tests and diagnostics. */

@@ -2,7 +2,7 @@ import { createMiddleware } from 'hono/factory';
 import { createDb } from '../db/client.ts';
 import type { AppEnv } from '../env.ts';
 import { BOOKMARK_HEADER } from './bookmark.ts';
-import { ApiError } from './errors.ts';
+import { validationError } from './errors.ts';
 
 /**
  * What the app asks of D1: a database or one of its Sessions API sessions. Both prepare
@@ -31,9 +31,7 @@ export function d1Session() {
   return createMiddleware<AppEnv>(async (c, next) => {
     const bookmark = c.req.header(BOOKMARK_HEADER);
     if (bookmark !== undefined && !BOOKMARK.test(bookmark)) {
-      throw new ApiError('validation_failed', 'The request has 1 invalid field.', {
-        errors: [{ path: `header.${BOOKMARK_HEADER}`, message: 'A bookmark from an earlier X-D1-Bookmark response header.' }],
-      });
+      throw validationError([{ path: `header.${BOOKMARK_HEADER}`, message: 'A bookmark from an earlier X-D1-Bookmark response header.' }]);
     }
     const read = c.req.method === 'GET' || c.req.method === 'HEAD';
     const session = c.env.DB.withSession(bookmark ?? (read ? 'first-unconstrained' : 'first-primary'));

@@ -59,6 +59,12 @@ export class ApiError extends Error {
   }
 }
 
+/** A 400 naming every field at fault (`body.price`, `header.Idempotency-Key`). */
+export function validationError(errors: FieldError[]): ApiError {
+  const n = errors.length;
+  return new ApiError('validation_failed', `The request has ${n} invalid field${n === 1 ? '' : 's'}.`, { errors });
+}
+
 export interface ProblemBody {
   type: string;
   title: string;

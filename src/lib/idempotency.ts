@@ -1,7 +1,7 @@
 import type { D1 } from './d1-session.ts';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../env.ts';
-import { ApiError } from './errors.ts';
+import { ApiError, validationError } from './errors.ts';
 
 /**
  * Idempotency keys for the writes that create money-bearing objects (`POST /orders/`,
@@ -77,9 +77,7 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   const key = c.req.header('Idempotency-Key');
   if (key === undefined) return next();
   if (!KEY_PATTERN.test(key)) {
-    throw new ApiError('validation_failed', 'The request has 1 invalid field.', {
-      errors: [{ path: 'header.Idempotency-Key', message: '1 to 255 printable ASCII characters, no spaces.' }],
-    });
+    throw validationError([{ path: 'header.Idempotency-Key', message: '1 to 255 printable ASCII characters, no spaces.' }]);
   }
   const userId = c.var.user.userId;
   const hash = await requestHash(c.req.method, c.req.path, await c.req.text());
