@@ -101,6 +101,20 @@ function table(runs: Run[]): string {
  */
 const DRF_REFERENCE: Record<string, number> = { health: 5301, list: 714, detail: 1716, 'detail (1,000 hot)': 1716, search: 86, 'search+category': 259, 'mixed (warm)': 344, 'mixed (cold)': 344 };
 
+/**
+ * edgeshop before the performance work, `npm start` (then through Miniflare's entry worker),
+ * from the same issue (wrk -t1 -c16, 10,000 products): req/s and p99 ms. A reference for the
+ * before/after comparison, not measured by this script.
+ */
+const BEFORE_REFERENCE: Record<string, [number, number]> = {
+  health: [790, 83],
+  list: [482, 77],
+  detail: [651, 160],
+  search: [466, 162],
+  'search+category': [167, 238],
+  'mixed (warm)': [396, 86],
+};
+
 /** The deployed bundle's size (minified, as `npm run deploy` uploads it) and `wrangler check startup`'s profile. */
 function startupFacts(): { bundleGzipKiB: number; checkStartup: string } {
   const bundleGzipKiB = gzipSync(readFileSync(join(root, 'dist', 'index.js'))).length / 1024;
@@ -126,6 +140,20 @@ function report(runs: Run[], facts: ReturnType<typeof machine>, load: LoadOption
     'not measured by this script.',
     '',
     `Bundle: ${startup.bundleGzipKiB.toFixed(1)} KiB gzipped, minified as deployed (dist/index.js). \`wrangler check startup\`: ${startup.checkStartup}.`,
+    '',
+    '## Before and after (npm start)',
+    '',
+    '"Before" is edgeshop as the performance issue measured it (npm start, then through Miniflare\'s entry worker, wrk -t1 -c16,',
+    'same machine kind, 10,000 products): a reference, not measured by this script. "After" is this run.',
+    '',
+    '| target | before req/s (p99 ms) | after req/s (p99 ms) | after / before |',
+    '|---|---|---|---|',
+    ...Object.entries(BEFORE_REFERENCE).map(([target, [rps, p99]]) => {
+      const after = runs.find((r) => r.path === 'miniflare' && r.worker === 'edgeshop' && r.target === target);
+      return after
+        ? `| ${target} | ${rps} (${p99}) | ${after.requestsPerSec.toFixed(0)} (${after.latencyMs.p99}) | ${(after.requestsPerSec / rps).toFixed(2)} |`
+        : `| ${target} | ${rps} (${p99}) | not measured | |`;
+    }),
   ];
   for (const { path, title } of PATHS) {
     const on = runs.filter((r) => r.path === path);
