@@ -10,7 +10,6 @@ import { validationError } from './errors.ts';
  */
 export type D1 = Pick<D1Database, 'prepare' | 'batch'>;
 
-
 // Bookmarks are opaque to clients; D1 makes them from hex groups joined by dashes. The check
 // keeps garbage (and anything that is not a header-safe token) away from the database.
 const BOOKMARK = /^[0-9A-Za-z-]{1,256}$/;
