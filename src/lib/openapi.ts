@@ -17,49 +17,64 @@ export function addRoute<R extends RouteConfig>(app: App, route: R, handler: App
   }
   if (!route.security) throw new Error(`${route.method.toUpperCase()} ${route.path} must declare security ([] when public)`);
   const { middleware: _middleware, hide: _hide, ...documented } = route;
-  app.openAPIRegistry.registerPath(withBookmark(documented));
+  app.openAPIRegistry.registerPath(withBookmark(app, documented));
   const path = route.path.length > 1 ? route.path.replace(/\/+$/, '') : route.path;
   app.openapi({ ...route, path, hide: true }, handler as never);
 }
 
 /** The D1 bookmark header (src/lib/d1-session.ts), documented on every operation: they all use D1. */
-const BookmarkHeadersSchema = z.object({
-  [BOOKMARK_HEADER]: z
-    .string()
-    .optional()
-    .openapi({
-      param: {
-        name: BOOKMARK_HEADER,
-        in: 'header',
-        description:
-          'Read your own writes: send back the `X-D1-Bookmark` of an earlier response (a write, typically) and this request reads a ' +
-          'database replica at least that recent, skipping the catalog cache. Optional; without it reads may come from any replica or cache.',
-      },
-      example: '0000000a-00000004-00005021-8f9ad0c5b4d8a7e0c1b2e3f4a5b6c7d8',
-    }),
-});
+const BookmarkParamSchema = z
+  .string()
+  .optional()
+  .openapi({
+    param: {
+      name: BOOKMARK_HEADER,
+      in: 'header',
+      description:
+        'Read your own writes: send back the `X-D1-Bookmark` of an earlier response (a write, typically) and this request reads a ' +
+        'database replica at least that recent, skipping the catalog cache. Optional; without it reads may come from any replica or cache.',
+    },
+    example: '0000000a-00000004-00005021-8f9ad0c5b4d8a7e0c1b2e3f4a5b6c7d8',
+  });
 
-const bookmarkResponseHeader = {
-  [BOOKMARK_HEADER]: {
-    schema: { type: 'string' as const },
-    description: 'Where in the database history this response stands (D1 Sessions API). Send it back as X-D1-Bookmark to read at least this state.',
-  },
-};
+/**
+ * The bookmark as one named parameter and one named response header per document
+ * (`#/components/parameters/Bookmark`, `#/components/headers/Bookmark`), so every operation
+ * refers to them instead of repeating them.
+ */
+const bookmarkComponents = new WeakMap<App, { headers: z.ZodObject; responseHeader: { $ref: string } }>();
 
-function withBookmark<R extends RouteConfig>(route: R): R {
+function bookmarkOf(app: App) {
+  let components = bookmarkComponents.get(app);
+  if (!components) {
+    const param = app.openAPIRegistry.registerParameter('Bookmark', BookmarkParamSchema);
+    app.openAPIRegistry.registerComponent('headers', 'Bookmark', {
+      schema: { type: 'string' },
+      description: 'Where in the database history this response stands (D1 Sessions API). Send it back as X-D1-Bookmark to read at least this state.',
+    });
+    components = { headers: z.object({ [BOOKMARK_HEADER]: param }), responseHeader: { $ref: '#/components/headers/Bookmark' } };
+    bookmarkComponents.set(app, components);
+  }
+  return components;
+}
+
+function withBookmark<R extends RouteConfig>(app: App, route: R): R {
+  const bookmark = bookmarkOf(app);
   const headers = route.request?.headers;
   const merged =
     headers === undefined
-      ? BookmarkHeadersSchema
+      ? bookmark.headers
       : Array.isArray(headers)
-        ? [...headers, BookmarkHeadersSchema]
+        ? [...headers, bookmark.headers]
         : headers instanceof z.ZodObject
-          ? headers.extend(BookmarkHeadersSchema.shape)
+          ? headers.extend(bookmark.headers.shape)
           : headers;
   const responses = Object.fromEntries(
     Object.entries(route.responses).map(([status, response]) => [
       status,
-      Number(status) < 400 && !('$ref' in response) ? { ...response, headers: { ...(response.headers as object | undefined), ...bookmarkResponseHeader } } : response,
+      Number(status) < 400 && !('$ref' in response)
+        ? { ...response, headers: { ...(response.headers as object | undefined), [BOOKMARK_HEADER]: bookmark.responseHeader } }
+        : response,
     ]),
   );
   return { ...route, request: { ...route.request, headers: merged }, responses };
