@@ -1,5 +1,6 @@
 import { createApp } from './app.ts';
 import type { Bindings } from './env.ts';
+import { answerFromIsolate, learnHeaders } from './lib/catalog-cache.ts';
 import { handleQueue } from './queues/index.ts';
 import { reconcile } from './queues/reconcile.ts';
 
@@ -19,8 +20,18 @@ async function scheduled(controller: ScheduledController, env: Bindings, _ctx: E
   await reconcile(env, new Date(controller.scheduledTime));
 }
 
+// A public catalog read this isolate already holds is answered without running the app
+// (src/lib/catalog-cache.ts says how it stays identical to the app's own answer).
+async function fetch(request: Request, env: Bindings, ctx: ExecutionContext): Promise<Response> {
+  const held = answerFromIsolate(request, env);
+  if (held) return held;
+  const response = await app.fetch(request, env, ctx);
+  learnHeaders(request, response);
+  return response;
+}
+
 export default {
-  fetch: app.fetch,
+  fetch,
   queue,
   scheduled,
 } satisfies ExportedHandler<Bindings>;

@@ -1,6 +1,10 @@
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ByteLru } from '../src/lib/catalog-cache.ts';
-import { call, expectProblem } from './support/api.ts';
+import { createApp } from '../src/app.ts';
+import worker from '../src/index.ts';
+import { ByteLru, fastAnswerCount } from '../src/lib/catalog-cache.ts';
+import { call, expectProblem, ORIGIN } from './support/api.ts';
 import { createProduct } from './support/products.ts';
 import { placeOrder } from './support/shop.ts';
 import { createUser, type TestUser, uniqueName } from './support/users.ts';
@@ -126,6 +130,114 @@ describe('catalog read cache', () => {
     for (let i = 0; i < 3; i++) await createProduct(admin, { category });
     const a = await call('GET', `/products/?category=${category}&page_size=1`);
     expect(a.body.next).toMatch(/^https:\/\/edgeshop\.test\//);
+  });
+});
+
+interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+async function read(response: Response): Promise<Answer> {
+  return { status: response.status, headers: Object.fromEntries(response.headers), body: await response.text() };
+}
+
+/** The worker's own fetch handler, as a client reaches it, and how many answers skipped the app. */
+async function viaWorker(path: string, headers: Record<string, string> = {}, overrides: Record<string, unknown> = {}) {
+  const before = fastAnswerCount();
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(new Request(`${ORIGIN}${path}`, { headers }), { ...env, ...overrides }, ctx);
+  const answer = await read(response);
+  await waitOnExecutionContext(ctx);
+  return { ...answer, fast: fastAnswerCount() - before };
+}
+
+/** The app itself (its whole middleware stack), never the isolate's shortcut. */
+async function viaApp(path: string, headers: Record<string, string> = {}): Promise<Answer> {
+  const ctx = createExecutionContext();
+  const answer = await read(await createApp().fetch(new Request(`${ORIGIN}${path}`, { headers }), env, ctx));
+  await waitOnExecutionContext(ctx);
+  return answer;
+}
+
+/** Everything but the request id, which each answer draws anew. */
+function withoutRequestId({ headers, ...rest }: Answer) {
+  const { 'x-request-id': id, ...others } = headers;
+  expect(id).toMatch(/^[0-9a-f-]{36}$/);
+  return { ...rest, headers: others };
+}
+
+describe('answers from the isolate without running the app', () => {
+  it('are the answers the app gives, header for header, for each cached route, Origin and If-None-Match', async () => {
+    const category = uniqueName('Shortcut');
+    const product = await createProduct(admin, { category, name: `Shortcut lamp ${category}` });
+    const paths = [
+      `/products/${product.id}/`,
+      `/products/${product.id}`,
+      `/products/?category=${category}&ordering=price`,
+      `/products/search/?q=lamp&category=${category}`,
+      '/categories/',
+    ];
+    for (const path of paths) {
+      for (const origin of [{}, { Origin: 'https://shop.example' }] as Record<string, string>[]) {
+        await viaWorker(path, origin); // fills the isolate
+        const app = await viaApp(path, origin); // the app's own hit-isolate answer
+        const fast = await viaWorker(path, origin);
+        expect(fast.fast, path).toBe(1);
+        expect(app.headers['x-cache'], path).toBe('hit-isolate');
+        const { fast: _, ...answer } = fast;
+        expect(withoutRequestId(answer), path).toEqual(withoutRequestId(app));
+        const etag = app.headers['etag']!;
+        const notModified = await viaWorker(path, { ...origin, 'If-None-Match': etag });
+        expect(notModified.fast).toBe(1);
+        expect(notModified.status).toBe(304);
+        const { fast: __, ...unchanged } = notModified;
+        expect(withoutRequestId(unchanged)).toEqual(withoutRequestId(await viaApp(path, { ...origin, 'If-None-Match': etag })));
+      }
+    }
+    expect(JSON.parse((await viaWorker(`/products/${product.id}/`)).body)).toMatchObject({ id: product.id, category });
+  });
+
+  it('leave to the app every request it could answer differently', async () => {
+    const product = await createProduct(admin);
+    const path = `/products/${product.id}/`;
+    await viaWorker(path);
+    expect((await viaWorker(path)).fast).toBe(1);
+
+    const user = await createUser();
+    const authorized = await viaWorker(path, { Authorization: `Bearer ${user.access}` });
+    expect(authorized.fast, 'authorized').toBe(0);
+    expect(authorized.headers['cache-control']).toBe('private, no-store');
+    const ownId = await viaWorker(path, { 'X-Request-Id': 'trace-42' });
+    expect(ownId.fast, 'ownId').toBe(0);
+    expect(ownId.headers['x-request-id']).toBe('trace-42');
+    const bookmarked = await viaWorker(path, { 'X-D1-Bookmark': 'not a bookmark' });
+    expect(bookmarked.fast, 'bookmarked').toBe(0);
+    expect(bookmarked.status).toBe(400);
+    // The app logs each read at debug: with LOG_LEVEL=debug the app answers, and logs it.
+    expect((await viaWorker(path, {}, { LOG_LEVEL: 'debug' })).fast, 'debug').toBe(0);
+    // Not a cached route, though the detail pattern is in it.
+    const nested = await viaWorker(`/v2${path}`);
+    expect(nested.fast, 'nested').toBe(0);
+    expect(nested.status).toBe(404);
+    expect((await viaWorker(`/products/0${product.id}/`)).fast, 'leading zero').toBe(0);
+  });
+
+  it('stop at once for what a write changes: an edit and a delete in this isolate', async () => {
+    const product = await createProduct(admin, { price: '3.00' });
+    const path = `/products/${product.id}/`;
+    await viaWorker(path);
+    expect(JSON.parse((await viaWorker(path)).body).price).toBe('3.00');
+    await call('PATCH', path, { token: admin.access, body: { price: '4.00' } });
+    const edited = await viaWorker(path);
+    expect(edited.fast).toBe(0);
+    expect(JSON.parse(edited.body).price).toBe('4.00');
+    expect((await viaWorker(path)).fast).toBe(1);
+    await call('DELETE', path, { token: admin.access });
+    const deleted = await viaWorker(path);
+    expect(deleted.fast).toBe(0);
+    expect(deleted.status).toBe(404);
   });
 });
 

@@ -1,6 +1,7 @@
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv, Bindings } from '../env.ts';
 import { BOOKMARK_HEADER } from './bookmark.ts';
+import { logs } from './log.ts';
 
 /**
  * A read-through cache for the public catalog reads (product detail, lists, search,
@@ -212,6 +213,72 @@ export function catalogCache(kind: CachedKind) {
     });
     c.executionCtx.waitUntil(caches.default.put(key, stored));
   });
+}
+
+/**
+ * The answer to a public catalog read that this isolate holds, built without running the app.
+ *
+ * A cached read that goes through the app spends most of its time on the app's middleware (the
+ * request id, security headers, CORS), each setting headers one by one on a Response, and on
+ * Hono replacing one Response with another; the lookup itself is a Map get. For a request the
+ * app would answer from this isolate's memory anyway, this builds the one Response directly.
+ *
+ * It never decides anything the app would decide differently:
+ * - it answers only what `catalogCache` would answer with `hit-isolate` (same key, same
+ *   generation, same freshness), for a GET on exactly the cached routes, without
+ *   Authorization, X-D1-Bookmark or X-Request-Id, and only while no generation check is due;
+ * - the headers the app's middleware adds are not listed here: they are learned from the app's
+ *   own `hit-isolate` answers (`learnHeaders`), per Origin (CORS depends on it), and only the
+ *   answer's own headers (ETag, Cache-Control, X-Cache, Content-Type, X-Request-Id) are set here;
+ * - when the app would log the read (LOG_LEVEL=debug), the app answers it.
+ * Anything else returns undefined, and the app handles the request as usual.
+ */
+export function answerFromIsolate(request: Request, env: Bindings): Response | undefined {
+  if (request.method !== 'GET') return undefined;
+  const headers = request.headers;
+  if (headers.has('Authorization') || headers.has(BOOKMARK_HEADER) || headers.has(REQUEST_ID_HEADER)) return undefined;
+  const template = templates.get(headers.get('Origin') ?? '');
+  const now = Date.now();
+  if (template === undefined || generation === undefined || generation.checkedUntil <= now) return undefined;
+  const url = new URL(request.url);
+  const route = CACHED_ROUTES.exec(url.pathname);
+  if (route === null) return undefined;
+  const settings = cacheSettings(env);
+  if (settings.ttlSeconds === 0 || logs(env, 'debug')) return undefined;
+  const id = route[1] === undefined ? undefined : Number(route[1]);
+  const kind: CachedKind = id === undefined ? 'collection' : 'detail';
+  const entry = lru.get(keyOf(kind, url, id, generation.value), now, kind === 'detail' ? generation.value : undefined);
+  if (entry === undefined) return undefined;
+  fastAnswers++;
+  // A record, not a list of pairs: workerd converts a record of 20 headers about as fast as one
+  // header, and a list of 20 pairs at a third of the speed (measured: 12,400 and 7,900 answers/s).
+  const own = { ...template, [REQUEST_ID_HEADER]: crypto.randomUUID(), ETag: entry.etag, 'Cache-Control': CLIENT_CACHE_CONTROL, 'X-Cache': 'hit-isolate' };
+  if (matches(headers.get('If-None-Match') ?? undefined, entry.etag)) return new Response(null, { status: 304, headers: own });
+  return new Response(entry.body, { status: 200, headers: { ...own, 'Content-Type': 'application/json' } });
+}
+
+const REQUEST_ID_HEADER = 'X-Request-Id';
+/** Exactly the paths of the cached routes (the router's `strict: false`: with or without the slash). */
+const CACHED_ROUTES = /^\/(?:products\/?|products\/search\/?|categories\/?|products\/([1-9][0-9]{0,14})\/?)$/;
+/** Headers of one answer, not of every answer: never part of a learned set. */
+const OWN_HEADERS = new Set(['x-request-id', 'etag', 'cache-control', 'x-cache', 'content-type', 'content-length', BOOKMARK_HEADER.toLowerCase()]);
+/** Origins with a learned header set, at most: a client that varies its Origin cannot grow this. */
+const MAX_TEMPLATES = 32;
+/** The headers the app's middleware put on a `hit-isolate` answer, by the request's Origin ('' for none). */
+const templates = new Map<string, Record<string, string>>();
+let fastAnswers = 0;
+
+/** Called with every answer of the app: a `hit-isolate` answer teaches `answerFromIsolate` its headers. */
+export function learnHeaders(request: Request, response: Response): void {
+  if (response.headers.get('X-Cache') !== 'hit-isolate' || request.method !== 'GET' || request.headers.has('Authorization')) return;
+  const origin = request.headers.get('Origin') ?? '';
+  if (templates.has(origin) || templates.size >= MAX_TEMPLATES) return;
+  templates.set(origin, Object.fromEntries([...response.headers].filter(([name]) => !OWN_HEADERS.has(name))));
+}
+
+/** For tests and diagnostics: how many reads `answerFromIsolate` answered. */
+export function fastAnswerCount(): number {
+  return fastAnswers;
 }
 
 /**
