@@ -1,8 +1,24 @@
-// What the benchmark asks for, and how: autocannon with a new path on every request, so the
-// figures cover the whole catalog and many queries instead of one cached answer.
+// What the benchmark asks for, and how: a new path on every request, so the figures cover the
+// whole catalog and many queries instead of one cached answer.
+//
+// Reads are measured with wrk (Debian's package) when it is installed: the tool, and the settings
+// (-t1 -c16), the performance issue measured DRF and edgeshop's "before" figures with. It is C
+// and takes a small part of one core; autocannon is JavaScript, and at a few thousand req/s it
+// takes a core of its own on this two-core machine and caps what it can measure (a bare worker:
+// about 11,000 req/s under autocannon, 17,000 under wrk). Without wrk, autocannon measures reads
+// too, and the report says which tool ran. Priming and the write workloads (logins, carts,
+// checkouts: request sequences with tokens) always use autocannon.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
 import type { Request as AutocannonRequest } from 'autocannon';
 import type { WorkerName } from './servers.ts';
+
+/** The tool that measures reads in this run. `BENCH_LOAD=autocannon` forces autocannon. */
+export const READ_LOAD_GENERATOR: 'wrk' | 'autocannon' =
+  process.env['BENCH_LOAD'] !== 'autocannon' && spawnSync('wrk', ['-v'], { stdio: 'ignore' }).error === undefined ? 'wrk' : 'autocannon';
 
 export interface Target {
   name: string;
@@ -149,7 +165,70 @@ export async function measure(url: string, target: Target, options: LoadOptions)
     });
     if (primed.non2xx + primed.errors + primed.timeouts > 0) throw new Error(`priming ${target.name} failed: ${JSON.stringify(primed.statusCodeStats)}`);
   }
+  if (READ_LOAD_GENERATOR === 'wrk') return measureWithWrk(url, target, options);
   return measureRequests(url, target, options, [{ method: 'GET', setupRequest: (request) => ({ ...request, path: target.nextPath() }) }]);
+}
+
+/** Paths drawn in advance for wrk: enough that a connection never walks the same stretch twice in a run. */
+const WRK_PATHS = 200_000;
+
+interface WrkSummary {
+  requests: number;
+  durationUs: number;
+  connect: number;
+  read: number;
+  write: number;
+  /** Responses with a status of 400 or more (wrk counts those). */
+  status: number;
+  timeout: number;
+  meanUs: number;
+  p50Us: number;
+  p90Us: number;
+  p99Us: number;
+  maxUs: number;
+}
+
+function runWrk(url: string, seconds: number, connections: number, pathsFile: string, resultFile: string): Promise<WrkSummary> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', join(import.meta.dirname, 'paths.lua'), url], {
+      env: { ...process.env, WRK_PATHS: pathsFile, WRK_RESULT: resultFile },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`wrk exited with ${code}`));
+      resolve(JSON.parse(readFileSync(resultFile, 'utf8')) as WrkSummary);
+    });
+  });
+}
+
+async function measureWithWrk(url: string, target: Target, options: LoadOptions): Promise<Measurement> {
+  const dir = mkdtempSync(join(tmpdir(), 'edgeshop-bench-'));
+  try {
+    const pathsFile = join(dir, 'paths');
+    writeFileSync(pathsFile, `${Array.from({ length: WRK_PATHS }, () => target.nextPath()).join('\n')}\n`);
+    const resultFile = join(dir, 'result.json');
+    const warmup = options.warmup > 0 ? await runWrk(url, options.warmup, options.connections, pathsFile, resultFile) : undefined;
+    const run = await runWrk(url, options.duration, options.connections, pathsFile, resultFile);
+    const runs = [run, ...(warmup ? [warmup] : [])];
+    const failed = (r: WrkSummary) => r.connect + r.read + r.write;
+    const ms = (us: number) => Math.round(us / 100) / 10;
+    const non2xx = runs.reduce((n, r) => n + r.status, 0);
+    return {
+      target: target.name,
+      sample: target.sample,
+      requests: run.requests,
+      requestsPerSec: run.requests / (run.durationUs / 1e6),
+      latencyMs: { mean: ms(run.meanUs), p50: ms(run.p50Us), p90: ms(run.p90Us), p99: ms(run.p99Us), max: ms(run.maxUs) },
+      non2xx,
+      errors: runs.reduce((n, r) => n + failed(r), 0),
+      timeouts: runs.reduce((n, r) => n + r.timeout, 0),
+      // wrk tells failures (400 and over) from the rest, not each status.
+      statusCodes: { '2xx/3xx': runs.reduce((n, r) => n + r.requests - r.status, 0), '4xx/5xx': non2xx },
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**
