@@ -4,6 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.ts';
 import worker from '../src/index.ts';
 import { ByteLru, fastAnswerCount } from '../src/lib/catalog-cache.ts';
+import { reconcile } from '../src/queues/reconcile.ts';
+import { interceptD1 } from './support/d1.ts';
 import { call, expectProblem, ORIGIN } from './support/api.ts';
 import { createProduct } from './support/products.ts';
 import { placeOrder } from './support/shop.ts';
@@ -238,6 +240,75 @@ describe('answers from the isolate without running the app', () => {
     const deleted = await viaWorker(path);
     expect(deleted.fast).toBe(0);
     expect(deleted.status).toBe(404);
+  });
+});
+
+describe('catalog change feed', () => {
+  const changesOf = async (id: number) =>
+    (await env.DB.prepare('SELECT seq, changed_at FROM catalog_changes WHERE product_id = ? ORDER BY seq').bind(id).all<{ seq: number; changed_at: number }>())
+      .results;
+
+  it('records every write to a product, from any path, by triggers', async () => {
+    const started = Date.now();
+    const product = await createProduct(admin);
+    expect(await changesOf(product.id)).toHaveLength(1);
+    await env.DB.prepare('UPDATE products SET stock = stock + 1 WHERE id = ?').bind(product.id).run();
+    await call('DELETE', `/products/${product.id}/`, { token: admin.access });
+    const changes = await changesOf(product.id);
+    expect(changes).toHaveLength(3);
+    expect(changes[0]!.seq).toBeLessThan(changes[2]!.seq);
+    for (const change of changes) expect(change.changed_at).toBeGreaterThanOrEqual(started - 1000);
+  });
+
+  it('makes a write this isolate never saw (another location, or wrangler d1 execute) visible at the next poll, past the location cache', async () => {
+    const category = uniqueName('Feed');
+    const product = await createProduct(admin, { category, price: '8.00' });
+    const path = `/products/${product.id}/`;
+    const list = `/products/?category=${category}`;
+    const everyRequest = { CATALOG_CACHE_ISOLATE_MS: '0' };
+    // The create told this isolate, which then waits out its check interval before polling.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await viaWorker(path, {}, everyRequest);
+    await viaWorker(list, {}, everyRequest);
+    expect((await viaWorker(path, {}, everyRequest)).headers['x-cache']).toBe('hit-isolate');
+
+    // Not through the API: nothing in this isolate is told, only the feed records it.
+    await env.DB.prepare('UPDATE products SET price_cents = 950 WHERE id = ?').bind(product.id).run();
+    const detail = await viaWorker(path, {}, everyRequest);
+    expect(JSON.parse(detail.body).price).toBe('9.50');
+    // The location's cache still holds the 8.00 copy: it was filled before the change, so refused.
+    expect(detail.headers['x-cache']).toBe('miss');
+    expect(JSON.parse((await viaWorker(list, {}, everyRequest)).body).results[0].price).toBe('9.50');
+    expect(JSON.parse((await viaWorker(path)).body).price).toBe('9.50');
+  });
+
+  it('keeps answering catalog reads when the feed cannot be read', async () => {
+    const product = await createProduct(admin, { price: '2.00' });
+    const restore = interceptD1({
+      prepare: (query, prepare) => {
+        if (query.includes('catalog_changes')) throw new Error('D1 is unreachable');
+        return prepare(query);
+      },
+    });
+    try {
+      const read = await viaWorker(`/products/${product.id}/`, {}, { CATALOG_CACHE_ISOLATE_MS: '0', LOG_LEVEL: 'silent' });
+      expect(read.status).toBe(200);
+      expect(JSON.parse(read.body).price).toBe('2.00');
+    } finally {
+      restore();
+    }
+  });
+
+  it('is purged by the reconciler once a day old', async () => {
+    const product = await createProduct(admin);
+    const dayAndMinute = (24 * 60 + 1) * 60 * 1000;
+    await env.DB.prepare('INSERT INTO catalog_changes (product_id, changed_at) VALUES (?, ?)').bind(product.id, Date.now() - dayAndMinute).run();
+    expect(await changesOf(product.id)).toHaveLength(2);
+    const report = await reconcile(env);
+    expect(report.purgedChanges).toBeGreaterThanOrEqual(1);
+    const left = await changesOf(product.id);
+    expect(left).toHaveLength(1);
+    expect(left[0]!.changed_at).toBeGreaterThan(Date.now() - 60_000);
   });
 });
 

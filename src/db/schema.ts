@@ -250,3 +250,22 @@ export const idempotencyKeys = sqliteTable(
     check('idempotency_keys_status_check', sql`${t.responseStatus} IS NULL OR ${t.responseStatus} BETWEEN 100 AND 599`),
   ],
 );
+
+/**
+ * The catalog's change feed: one row per write to a product, appended by triggers on `products`
+ * (migration 0005), so every write path is in it, the API's, the queue consumers' and a
+ * `wrangler d1 execute` alike. Every isolate reads the rows after the last it saw once per
+ * `CATALOG_CACHE_ISOLATE_MS` and forgets what they name (src/lib/catalog-cache.ts): a write is
+ * seen everywhere within about a second plus replica lag. The reconciler deletes rows older than
+ * a day.
+ */
+export const catalogChanges = sqliteTable(
+  'catalog_changes',
+  {
+    seq: integer('seq').primaryKey({ autoIncrement: true }),
+    productId: integer('product_id').notNull(),
+    /** Milliseconds since the epoch, as D1 saw the write. */
+    changedAt: integer('changed_at').notNull(),
+  },
+  (t) => [index('catalog_changes_changed_idx').on(t.changedAt)],
+);

@@ -1,7 +1,9 @@
 import { createMiddleware } from 'hono/factory';
+import { createDb } from '../db/client.ts';
 import type { AppEnv, Bindings } from '../env.ts';
 import { BOOKMARK_HEADER } from './bookmark.ts';
-import { logs } from './log.ts';
+import type { D1 } from './d1-session.ts';
+import { logLine, logs } from './log.ts';
 
 /**
  * A read-through cache for the public catalog reads (product detail, lists, search,
@@ -15,13 +17,16 @@ import { logs } from './log.ts';
  *   before the write is refused even if the location's cache still returns it), and in the
  *   writer's location the Cache API entries go (detail) or become unreachable (collections:
  *   their keys carry a generation that the write replaces);
- * - another isolate of that location asks the location's cache for the current generation once
- *   per `CATALOG_CACHE_ISOLATE_MS` (1 s). Its copies belong to the generation they were filled
- *   under: when the generation moves on, they are not served again (details go back to the
- *   location's cache, which lost exactly the products written). So it sees the write within
- *   that second, and between writes it serves from memory without asking anyone;
- * - other locations see the write within `CATALOG_CACHE_TTL_SECONDS` (30 s): no copy, in any
- *   tier, is served later than that after it was read from D1;
+ * - every other isolate, in any location, reads the catalog's change feed (`catalog_changes`,
+ *   written by triggers on every product write) and its location's generation once per
+ *   `CATALOG_CACHE_ISOLATE_MS` (1 s). The feed names each product written: its copies go, and
+ *   a location-cache copy filled before that change is refused (copies carry the feed seq they
+ *   are at least as new as: the read that fills one starts from the session that read the
+ *   feed). Collections carry both generations in their keys. So a write shows everywhere within
+ *   about a second plus replica lag, and between writes an isolate serves from memory with one
+ *   small D1 read a second;
+ * - `CATALOG_CACHE_TTL_SECONDS` (300 s) is the backstop: no copy, in any tier, is served later
+ *   than that after it was read from D1, even while the feed cannot be read;
  * - a request that carries `X-D1-Bookmark` (a client asking to read its own writes) skips the
  *   cache and reads a D1 replica at least as new as the bookmark.
  * Money is never served from here to a buyer: carts and checkout price from D1.
@@ -46,7 +51,7 @@ function whole(value: string | undefined, fallback: number): number {
 
 export function cacheSettings(env: Bindings): CacheSettings {
   return {
-    ttlSeconds: whole(env.CATALOG_CACHE_TTL_SECONDS, 30),
+    ttlSeconds: whole(env.CATALOG_CACHE_TTL_SECONDS, 300),
     isolateMs: whole(env.CATALOG_CACHE_ISOLATE_MS, 1000),
     maxBytes: whole(env.CATALOG_CACHE_MAX_BYTES, 16 * 1024 * 1024),
   };
@@ -129,12 +134,100 @@ function refused(key: string, filledAt: number, settings: CacheSettings, now: nu
   return filledAt <= at;
 }
 
-async function currentGeneration(settings: CacheSettings, now: number): Promise<string> {
+/**
+ * This isolate's place in the catalog's change feed (the `catalog_changes` table, written by
+ * triggers on every product write, wherever it comes from). Read once per `isolateMs` with the
+ * generation; it is what bounds staleness across locations, so the TTL can be a long backstop.
+ */
+interface FeedPosition {
+  /** The last change applied here. */
+  seq: number;
+  /** The bookmark of the session that read it: a read that fills the cache starts there, so a copy is never older than `seq`. */
+  bookmark: string | null;
+}
+let feed: FeedPosition | undefined;
+/** Rows read per poll. An isolate further behind than that starts over (forgets everything). */
+export const FEED_PAGE = 500;
+/** Per detail key, the feed seq of the last change seen: a location copy filled before it is refused. */
+const changedSeq = new Map<string, number>();
+/** Location copies filled before this feed seq are refused, whatever they hold (set when starting over). */
+let refuseBelowSeq = 0;
+
+/** On a location cache entry: the feed seq its body is at least as new as. */
+const FEED_SEQ_HEADER = 'X-Feed-Seq';
+
+type FeedSession = D1 & { getBookmark?: () => string | null };
+
+/** Starts (or starts over) at the head of the feed, marking the products changed within one TTL. */
+async function joinFeed(d1: FeedSession, settings: CacheSettings, now: number): Promise<FeedPosition> {
+  const [head, recent] = await d1.batch<{ seq: number; product_id: number }>([
+    d1.prepare('SELECT coalesce(max(seq), 0) AS seq, 0 AS product_id FROM catalog_changes'),
+    d1
+      .prepare('SELECT max(seq) AS seq, product_id FROM catalog_changes WHERE changed_at >= ? GROUP BY product_id LIMIT ?')
+      .bind(now - settings.ttlSeconds * 1000, FEED_PAGE + 1),
+  ]);
+  const seq = head?.results[0]?.seq ?? 0;
+  const rows = recent?.results ?? [];
+  // Copies filled before a change this isolate never saw may sit in the location's cache.
+  if (rows.length > FEED_PAGE) refuseBelowSeq = seq;
+  else for (const row of rows) changedSeq.set(detailKey(row.product_id), row.seq);
+  return { seq, bookmark: d1.getBookmark?.() ?? null };
+}
+
+/** Applies the changes after this isolate's place in the feed; the seq it is at afterwards. */
+async function pollFeed(d1: FeedSession, settings: CacheSettings, now: number): Promise<number> {
+  if (feed === undefined) {
+    feed = await joinFeed(d1, settings, now);
+    return feed.seq;
+  }
+  const { results } = await d1
+    .prepare('SELECT seq, product_id FROM catalog_changes WHERE seq > ? ORDER BY seq LIMIT ?')
+    .bind(feed.seq, FEED_PAGE + 1)
+    .all<{ seq: number; product_id: number }>();
+  if (results.length > FEED_PAGE) {
+    lru.clear();
+    changedSeq.clear();
+    feed = await joinFeed(d1, settings, now);
+    return feed.seq;
+  }
+  for (const { seq, product_id: id } of results) {
+    lru.delete(detailKey(id));
+    changedSeq.delete(detailKey(id));
+    changedSeq.set(detailKey(id), seq);
+  }
+  // Kept in seq order: the oldest go first once beyond what one TTL of writes can need.
+  for (const [key, seq] of changedSeq) {
+    if (changedSeq.size <= MAX_CHANGED_KEYS) break;
+    changedSeq.delete(key);
+    refuseBelowSeq = Math.max(refuseBelowSeq, seq);
+  }
+  feed = { seq: results.at(-1)?.seq ?? feed.seq, bookmark: d1.getBookmark?.() ?? feed.bookmark };
+  return feed.seq;
+}
+const MAX_CHANGED_KEYS = 100_000;
+
+/**
+ * The generation collections are keyed by: this location's (moved by a write here, seen by the
+ * other isolates here within `isolateMs`) and the change feed's (moved by a write anywhere).
+ * If D1 cannot be read, the isolate keeps its place in the feed and tries again next time.
+ */
+async function currentGeneration(d1: FeedSession, env: Bindings, settings: CacheSettings, now: number): Promise<string> {
   if (generation && generation.checkedUntil > now) return generation.value;
-  const stored = await caches.default.match(GENERATION_KEY);
-  const value = stored ? await stored.text() : '0';
+  const [stored, seq] = await Promise.all([
+    caches.default.match(GENERATION_KEY),
+    pollFeed(d1, settings, now).catch((error: unknown) => {
+      logLine(env, 'warn', 'catalog change feed unreadable', { message: error instanceof Error ? error.message : String(error) });
+      return feed?.seq ?? 0;
+    }),
+  ]);
+  const value = `${stored ? await stored.text() : '0'}.${seq}`;
   generation = { value, checkedUntil: now + settings.isolateMs };
   return value;
+}
+
+/** False when a location copy may predate a change this isolate knows of. */
+function currentForFeed(key: string, copySeq: number): boolean {
+  return copySeq >= refuseBelowSeq && copySeq >= (changedSeq.get(key) ?? 0);
 }
 
 /** On a location cache entry: when its body was read from D1 (ms since the epoch). */
@@ -183,7 +276,7 @@ export function catalogCache(kind: CachedKind) {
     const url = new URL(c.req.url);
     const id = kind === 'detail' ? Number(/\/products\/([1-9][0-9]{0,14})\/?$/.exec(url.pathname)?.[1] ?? Number.NaN) : undefined;
     if (kind === 'detail' && !Number.isSafeInteger(id)) return next();
-    const current = await currentGeneration(settings, now);
+    const current = await currentGeneration(c.var.d1, c.env, settings, now);
     const key = keyOf(kind, url, id, current);
     const ifNoneMatch = c.req.header('If-None-Match');
     const ttlMs = settings.ttlSeconds * 1000;
@@ -192,13 +285,30 @@ export function catalogCache(kind: CachedKind) {
     if (held) return answer(held, ifNoneMatch, 'hit-isolate');
     const shared = await caches.default.match(key);
     const sharedFilledAt = Number(shared?.headers.get(FILLED_AT_HEADER));
-    if (shared && Number.isSafeInteger(sharedFilledAt) && !refused(key, sharedFilledAt, settings, now)) {
+    const sharedSeq = Number(shared?.headers.get(FEED_SEQ_HEADER));
+    if (
+      shared &&
+      Number.isSafeInteger(sharedFilledAt) &&
+      // The location's cache should have dropped it by then (its max-age), but is not trusted to.
+      sharedFilledAt + ttlMs > now &&
+      Number.isSafeInteger(sharedSeq) &&
+      !refused(key, sharedFilledAt, settings, now) &&
+      currentForFeed(key, sharedSeq)
+    ) {
       const body = await shared.text();
       const entry = { body, etag: shared.headers.get('ETag') ?? '', freshUntil: sharedFilledAt + ttlMs, generation: current, bytes: body.length };
       lru.set(key, entry, settings.maxBytes);
       return answer(entry, ifNoneMatch, 'hit-location');
     }
 
+    // The read starts no earlier than this isolate's place in the feed: the copy is at least
+    // that new, whichever replica the request's own session would have started on.
+    const fillSeq = feed?.seq ?? 0;
+    if (feed?.bookmark) {
+      const session = c.env.DB.withSession(feed.bookmark);
+      c.set('d1', session);
+      c.set('db', createDb(session));
+    }
     await next();
     if (c.res.status !== 200) return;
     const body = await c.res.clone().text();
@@ -209,7 +319,13 @@ export function catalogCache(kind: CachedKind) {
     lru.set(key, { body, etag, freshUntil: now + ttlMs, generation: current, bytes: body.length }, settings.maxBytes);
     const remaining = Math.max(1, Math.floor((now + ttlMs - Date.now()) / 1000));
     const stored = new Response(body, {
-      headers: { 'Content-Type': 'application/json', ETag: etag, [FILLED_AT_HEADER]: String(now), 'Cache-Control': `public, max-age=${remaining}` },
+      headers: {
+        'Content-Type': 'application/json',
+        ETag: etag,
+        [FILLED_AT_HEADER]: String(now),
+        [FEED_SEQ_HEADER]: String(fillSeq),
+        'Cache-Control': `public, max-age=${remaining}`,
+      },
     });
     c.executionCtx.waitUntil(caches.default.put(key, stored));
   });
@@ -303,7 +419,7 @@ export function invalidateCatalog(env: Bindings, productIds: number[]): Promise<
     invalidatedAt.delete(key);
   }
   const next = `${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
-  generation = { value: next, checkedUntil: Date.now() + settings.isolateMs };
+  generation = { value: `${next}.${feed?.seq ?? 0}`, checkedUntil: Date.now() + settings.isolateMs };
   // The deletes land before the new generation: an isolate that sees the generation move and
   // goes back to the location's cache for a detail never finds the copy this write replaced.
   return Promise.all(productIds.map((id) => caches.default.delete(detailKey(id))))

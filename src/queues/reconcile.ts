@@ -8,7 +8,7 @@ import { failPayment, type PaymentMessage } from './payments.ts';
  * its message is sent, so a failed send or a crash in between leaves a `pending` payment that
  * no message will ever decide. This finds them and sends them again; a payment still pending
  * long after that is failed with a reason, so none stays pending for ever. It also purges
- * idempotency keys older than their 24-hour life.
+ * idempotency keys older than their 24-hour life, and catalog change-feed rows older than a day.
  */
 export const RECONCILE_DEFAULTS = {
   /** A pending payment whose last send is older than this is sent again. */
@@ -19,6 +19,11 @@ export const RECONCILE_DEFAULTS = {
   descriptionStuckSeconds: 10 * 60,
   /** Idempotency keys live this long. */
   idempotencyKeySeconds: 24 * 60 * 60,
+  /**
+   * Catalog change-feed rows live this long: far longer than any cache copy (its TTL), so an
+   * isolate never needs a row that is gone.
+   */
+  catalogChangeSeconds: 24 * 60 * 60,
   /** Payments handled per run (one `sendBatch` takes at most 100 messages). */
   batchSize: 100,
 };
@@ -27,6 +32,7 @@ export interface ReconcileReport {
   resent: number[];
   timedOut: number[];
   purgedKeys: number;
+  purgedChanges: number;
   /** Products whose description job was lost (its message never came back). */
   descriptionsFailed: number[];
 }
@@ -48,7 +54,7 @@ export function reconcileOptions(env: Bindings): typeof RECONCILE_DEFAULTS {
 
 export async function reconcile(env: Bindings, now = new Date(), options = reconcileOptions(env)): Promise<ReconcileReport> {
   const d1 = env.DB;
-  const report: ReconcileReport = { resent: [], timedOut: [], purgedKeys: 0, descriptionsFailed: [] };
+  const report: ReconcileReport = { resent: [], timedOut: [], purgedKeys: 0, purgedChanges: 0, descriptionsFailed: [] };
 
   const expired = await d1
     .prepare("SELECT id FROM payments WHERE status = 'pending' AND created_at < ? ORDER BY id LIMIT ?")
@@ -78,6 +84,11 @@ export async function reconcile(env: Bindings, now = new Date(), options = recon
     .bind(secondsBefore(now, options.idempotencyKeySeconds))
     .run();
   report.purgedKeys = purged.meta.changes;
+  const changes = await d1
+    .prepare('DELETE FROM catalog_changes WHERE changed_at < ?')
+    .bind(now.getTime() - options.catalogChangeSeconds * 1000)
+    .run();
+  report.purgedChanges = changes.meta.changes;
 
   // A description job's messages fail it themselves (its retry window, then the dead-letter
   // queue); one still queued long after is one whose messages were all lost.
@@ -91,11 +102,12 @@ export async function reconcile(env: Bindings, now = new Date(), options = recon
   report.descriptionsFailed = lost.results.map((r) => r.id);
   if (report.descriptionsFailed.length > 0) await invalidateCatalog(env, report.descriptionsFailed);
 
-  if (report.resent.length + report.timedOut.length + report.purgedKeys + report.descriptionsFailed.length > 0) {
+  if (report.resent.length + report.timedOut.length + report.purgedKeys + report.purgedChanges + report.descriptionsFailed.length > 0) {
     logLine(env, 'info', 'reconciled', {
       resent: report.resent.length,
       timed_out: report.timedOut.length,
       purged_keys: report.purgedKeys,
+      purged_changes: report.purgedChanges,
       descriptions_failed: report.descriptionsFailed.length,
     });
   }

@@ -16,7 +16,7 @@ export const OPENAPI_DOCUMENT_CONFIG = {
       '- Lists are paginated like Django REST Framework: `page`, `page_size` (default 20, at most 100), `{count, next, previous, results}`.',
       '- Authenticate with `Authorization: Bearer <access>` from `POST /auth/login/` (15 minutes; rotate with `POST /auth/refresh/`).',
       "- `POST /orders/` and `POST /payments/` honour `Idempotency-Key`: a retry with the same key and body returns the first response.",
-      '- Public catalog reads are cached at the edge (at most `CATALOG_CACHE_TTL_SECONDS`, 30 s by default, behind a write elsewhere) with strong `ETag`s and `304`. Every response that used the database carries `X-D1-Bookmark`; send it back to read your own writes from any replica, past the cache.',
+      '- Public catalog reads are cached at the edge (about a second behind a write made elsewhere; never more than `CATALOG_CACHE_TTL_SECONDS`, 300 s by default) with strong `ETag`s and `304`. Every response that used the database carries `X-D1-Bookmark`; send it back to read your own writes from any replica, past the cache.',
       '',
       'The guide in the repository, `docs/api.md`, walks through a purchase.',
     ].join('\n'),
