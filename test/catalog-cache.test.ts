@@ -282,6 +282,25 @@ describe('catalog change feed', () => {
     expect(JSON.parse((await viaWorker(path)).body).price).toBe('9.50');
   });
 
+  it('is read once for all the requests that arrive while a check runs', async () => {
+    const product = await createProduct(admin);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    let polls = 0;
+    const restore = interceptD1({
+      prepare: (query, prepare) => {
+        if (query.includes('FROM catalog_changes')) polls++;
+        return prepare(query);
+      },
+    });
+    try {
+      const reads = await Promise.all(Array.from({ length: 10 }, () => viaWorker(`/products/${product.id}/`)));
+      expect(reads.map((r) => r.status)).toEqual(Array(10).fill(200));
+      expect(polls).toBe(1);
+    } finally {
+      restore();
+    }
+  });
+
   it('keeps answering catalog reads when the feed cannot be read', async () => {
     const product = await createProduct(admin, { price: '2.00' });
     const restore = interceptD1({

@@ -211,8 +211,18 @@ const MAX_CHANGED_KEYS = 100_000;
  * other isolates here within `isolateMs`) and the change feed's (moved by a write anywhere).
  * If D1 cannot be read, the isolate keeps its place in the feed and tries again next time.
  */
-async function currentGeneration(d1: FeedSession, env: Bindings, settings: CacheSettings, now: number): Promise<string> {
+function currentGeneration(d1: FeedSession, env: Bindings, settings: CacheSettings, now: number): Promise<string> | string {
   if (generation && generation.checkedUntil > now) return generation.value;
+  // One check at a time: the requests that arrive while it runs wait for it, not start their own.
+  checking ??= checkGeneration(d1, env, settings, now).finally(() => {
+    checking = undefined;
+  });
+  return checking;
+}
+let checking: Promise<string> | undefined;
+
+async function checkGeneration(d1: FeedSession, env: Bindings, settings: CacheSettings, now: number): Promise<string> {
+  const writes = localWrites;
   const [stored, seq] = await Promise.all([
     caches.default.match(GENERATION_KEY),
     pollFeed(d1, settings, now).catch((error: unknown) => {
@@ -221,9 +231,13 @@ async function currentGeneration(d1: FeedSession, env: Bindings, settings: Cache
     }),
   ]);
   const value = `${stored ? await stored.text() : '0'}.${seq}`;
+  // A write in this isolate while the check ran set a newer generation than the one read.
+  if (writes !== localWrites && generation) return generation.value;
   generation = { value, checkedUntil: now + settings.isolateMs };
   return value;
 }
+/** Catalog writes made in this isolate: a generation check that overlaps one does not undo it. */
+let localWrites = 0;
 
 /** False when a location copy may predate a change this isolate knows of. */
 function currentForFeed(key: string, copySeq: number): boolean {
@@ -418,6 +432,7 @@ export function invalidateCatalog(env: Bindings, productIds: number[]): Promise<
     if (at + settings.ttlSeconds * 1000 >= now) break;
     invalidatedAt.delete(key);
   }
+  localWrites++;
   const next = `${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
   generation = { value: `${next}.${feed?.seq ?? 0}`, checkedUntil: Date.now() + settings.isolateMs };
   // The deletes land before the new generation: an isolate that sees the generation move and
