@@ -263,6 +263,7 @@ describe('catalog change feed', () => {
   it('makes a write this isolate never saw (another location, or wrangler d1 execute) visible at the next poll, past the location cache', async () => {
     const category = uniqueName('Feed');
     const product = await createProduct(admin, { category, price: '8.00' });
+    const untouched = await createProduct(admin, { category: uniqueName('Feed') });
     const path = `/products/${product.id}/`;
     const list = `/products/?category=${category}`;
     const everyRequest = { CATALOG_CACHE_ISOLATE_MS: '0' };
@@ -270,6 +271,7 @@ describe('catalog change feed', () => {
     await new Promise((resolve) => setTimeout(resolve, 1100));
     await viaWorker(path, {}, everyRequest);
     await viaWorker(list, {}, everyRequest);
+    await viaWorker(`/products/${untouched.id}/`, {}, everyRequest);
     expect((await viaWorker(path, {}, everyRequest)).headers['x-cache']).toBe('hit-isolate');
 
     // Not through the API: nothing in this isolate is told, only the feed records it.
@@ -279,6 +281,8 @@ describe('catalog change feed', () => {
     // The location's cache still holds the 8.00 copy: it was filled before the change, so refused.
     expect(detail.headers['x-cache']).toBe('miss');
     expect(JSON.parse((await viaWorker(list, {}, everyRequest)).body).results[0].price).toBe('9.50');
+    // The feed named one product: the isolate still answers the others from memory.
+    expect((await viaWorker(`/products/${untouched.id}/`, {}, everyRequest)).headers['x-cache']).toBe('hit-isolate');
     expect(JSON.parse((await viaWorker(path)).body).price).toBe('9.50');
   });
 

@@ -204,7 +204,7 @@ async function pollFeed(d1: FeedSession, settings: CacheSettings, now: number): 
   feed = { seq: results.at(-1)?.seq ?? feed.seq, bookmark: d1.getBookmark?.() ?? feed.bookmark };
   return feed.seq;
 }
-const MAX_CHANGED_KEYS = 100_000;
+const MAX_CHANGED_KEYS = 20_000;
 
 /**
  * The generation collections are keyed by: this location's (moved by a write here, seen by the
@@ -238,6 +238,15 @@ async function checkGeneration(d1: FeedSession, env: Bindings, settings: CacheSe
 }
 /** Catalog writes made in this isolate: a generation check that overlaps one does not undo it. */
 let localWrites = 0;
+
+/**
+ * The location's part of a generation. A detail copy in this isolate belongs to it: a write
+ * elsewhere reaches the isolate through the feed, which names the products to drop, so only a
+ * write in this location (seen by its generation before the feed shows it) drops every detail.
+ */
+function locationPart(value: string): string {
+  return value.slice(0, value.lastIndexOf('.'));
+}
 
 /** False when a location copy may predate a change this isolate knows of. */
 function currentForFeed(key: string, copySeq: number): boolean {
@@ -295,7 +304,7 @@ export function catalogCache(kind: CachedKind) {
     const ifNoneMatch = c.req.header('If-None-Match');
     const ttlMs = settings.ttlSeconds * 1000;
 
-    const held = lru.get(key, now, kind === 'detail' ? current : undefined);
+    const held = lru.get(key, now, kind === 'detail' ? locationPart(current) : undefined);
     if (held) return answer(held, ifNoneMatch, 'hit-isolate');
     const shared = await caches.default.match(key);
     const sharedFilledAt = Number(shared?.headers.get(FILLED_AT_HEADER));
@@ -310,7 +319,7 @@ export function catalogCache(kind: CachedKind) {
       currentForFeed(key, sharedSeq)
     ) {
       const body = await shared.text();
-      const entry = { body, etag: shared.headers.get('ETag') ?? '', freshUntil: sharedFilledAt + ttlMs, generation: current, bytes: body.length };
+      const entry = { body, etag: shared.headers.get('ETag') ?? '', freshUntil: sharedFilledAt + ttlMs, generation: locationPart(current), bytes: body.length };
       lru.set(key, entry, settings.maxBytes);
       return answer(entry, ifNoneMatch, 'hit-location');
     }
@@ -330,7 +339,7 @@ export function catalogCache(kind: CachedKind) {
     c.res = answer({ body, etag }, ifNoneMatch, 'miss');
     // A write that landed while this read ran makes the copy suspect: answer it, keep it nowhere.
     if (refused(key, now, settings, Date.now())) return;
-    lru.set(key, { body, etag, freshUntil: now + ttlMs, generation: current, bytes: body.length }, settings.maxBytes);
+    lru.set(key, { body, etag, freshUntil: now + ttlMs, generation: locationPart(current), bytes: body.length }, settings.maxBytes);
     const remaining = Math.max(1, Math.floor((now + ttlMs - Date.now()) / 1000));
     const stored = new Response(body, {
       headers: {
@@ -377,7 +386,7 @@ export function answerFromIsolate(request: Request, env: Bindings): Response | u
   if (settings.ttlSeconds === 0 || logs(env, 'debug')) return undefined;
   const id = route[1] === undefined ? undefined : Number(route[1]);
   const kind: CachedKind = id === undefined ? 'collection' : 'detail';
-  const entry = lru.get(keyOf(kind, url, id, generation.value), now, kind === 'detail' ? generation.value : undefined);
+  const entry = lru.get(keyOf(kind, url, id, generation.value), now, kind === 'detail' ? locationPart(generation.value) : undefined);
   if (entry === undefined) return undefined;
   fastAnswers++;
   // A record, not a list of pairs: workerd converts a record of 20 headers about as fast as one
