@@ -26,10 +26,10 @@ const PATHS: { path: ServingPath; title: string }[] = [
 ];
 // Clear of the 8787 that `npm run dev` and `npm start` use by default.
 const PORTS: Record<ServingPath, Record<WorkerName, number>> = {
-  'wrangler-dev': { edgeshop: 8801, 'edgeshop-nocache': 8807, bare: 8802, 'bare-assets': 8805 },
-  miniflare: { edgeshop: 8803, 'edgeshop-nocache': 8808, bare: 8804, 'bare-assets': 8806 },
+  'wrangler-dev': { edgeshop: 8801, 'edgeshop-nocache': 8807, bare: 8802, 'bare-assets': 8805, floor: 8809 },
+  miniflare: { edgeshop: 8803, 'edgeshop-nocache': 8808, bare: 8804, 'bare-assets': 8806, floor: 8810 },
 };
-const WORKERS: WorkerName[] = ['edgeshop', 'edgeshop-nocache', 'bare', 'bare-assets'];
+const WORKERS: WorkerName[] = ['edgeshop', 'edgeshop-nocache', 'bare', 'bare-assets', 'floor'];
 
 interface Run extends Measurement {
   path: ServingPath;
@@ -177,8 +177,8 @@ function report(runs: Run[], facts: ReturnType<typeof machine>, load: LoadOption
       ];
       lines.push(`| ${cells.join(' | ')} |`);
     }
-    for (const b of on.filter((x) => x.worker === 'bare' || x.worker === 'bare-assets')) {
-      lines.push(`| ${b.worker} (baseline) | ${b.requestsPerSec.toFixed(0)} | ${b.latencyMs.p50} | ${b.latencyMs.p99} | | | | | |`);
+    for (const b of on.filter((x) => x.worker === 'bare' || x.worker === 'bare-assets' || x.worker === 'floor')) {
+      lines.push(`| ${b.worker === 'floor' ? b.target : b.worker} (baseline) | ${b.requestsPerSec.toFixed(0)} | ${b.latencyMs.p50} | ${b.latencyMs.p99} | | | | | |`);
     }
   }
   lines.push('', 'Failed requests in the whole run: ' + String(runs.reduce((n, r) => n + r.non2xx + r.errors + r.timeouts, 0)) + '.', '');

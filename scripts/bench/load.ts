@@ -82,7 +82,7 @@ function between(min: number, max: number): number {
 
 /** Pages stay inside the catalog: a page past the end is a 404, which would fail the run. */
 export function targets(productIds: readonly number[], worker: WorkerName): Target[] {
-  if (worker === 'bare' || worker === 'bare-assets') return baselines().filter((t) => t.worker === worker);
+  if (worker === 'bare' || worker === 'bare-assets' || worker === 'floor') return baselines().filter((t) => t.worker === worker);
   const hot = productIds.filter((_, i) => i % Math.max(1, Math.floor(productIds.length / 1000)) === 0).slice(0, 1000);
   const reads: Omit<Target, 'worker'>[] = [
     { name: 'health', sample: '/health', nextPath: () => '/health' },
@@ -149,6 +149,18 @@ function baselines(): Target[] {
       worker: 'bare-assets',
       sample: '/products/{id}/ on the bare worker with an [assets] directory, like edgeshop',
       nextPath: () => `/products/${between(1, 10_000)}/`,
+    },
+    {
+      name: 'floor: one D1 query',
+      worker: 'floor',
+      sample: '/d1: one trivial D1 query, no app code',
+      nextPath: () => '/d1',
+    },
+    {
+      name: 'floor: D1 query + Durable Object write',
+      worker: 'floor',
+      sample: '/d1-do: a D1 query, then an upsert in one of 50 SQLite-backed objects, no app code',
+      nextPath: () => '/d1-do',
     },
   ];
 }

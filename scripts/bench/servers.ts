@@ -8,7 +8,7 @@ import { root, WRANGLER_BIN, wranglerEnv } from '../lib.ts';
 
 /** `wrangler-dev`: what `npm run dev` runs. `miniflare`: what `npm start` runs. */
 export type ServingPath = 'wrangler-dev' | 'miniflare';
-export type WorkerName = 'edgeshop' | 'edgeshop-nocache' | 'bare' | 'bare-assets';
+export type WorkerName = 'edgeshop' | 'edgeshop-nocache' | 'bare' | 'bare-assets' | 'floor';
 
 export interface RunningServer {
   url: string;
@@ -22,6 +22,7 @@ const CONFIGS: Record<WorkerName, string[]> = {
   'edgeshop-nocache': [],
   bare: ['--config', join(import.meta.dirname, 'bare.wrangler.toml')],
   'bare-assets': ['--config', join(import.meta.dirname, 'bare-assets.wrangler.toml')],
+  floor: ['--config', join(import.meta.dirname, 'floor.wrangler.toml')],
 };
 const READY_TIMEOUT_MS = 90_000;
 /**
