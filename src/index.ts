@@ -8,7 +8,9 @@ export { CartDurableObject } from './durable/cart.ts';
 export { LoginThrottle } from './durable/login-throttle.ts';
 export { RateLimiter } from './durable/rate-limiter.ts';
 
-const app = createApp();
+// Built by the first request that needs it, not at module load: the isolate starts 10 ms sooner
+// (`wrangler check startup`), and a queue or cron invocation never builds it.
+let app: ReturnType<typeof createApp> | undefined;
 
 // Annotated rather than inferred from `ExportedHandler`: `Env` names this module's classes, and
 // contextual typing through it is circular. Full signatures, so tests can pass their own context.
@@ -25,7 +27,7 @@ async function scheduled(controller: ScheduledController, env: Bindings, _ctx: E
 async function fetch(request: Request, env: Bindings, ctx: ExecutionContext): Promise<Response> {
   const held = answerFromIsolate(request, env);
   if (held) return held;
-  const response = await app.fetch(request, env, ctx);
+  const response = await (app ??= createApp()).fetch(request, env, ctx);
   learnHeaders(request, response);
   return response;
 }
