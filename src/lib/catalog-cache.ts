@@ -147,7 +147,7 @@ interface FeedPosition {
 }
 let feed: FeedPosition | undefined;
 /** Rows read per poll. An isolate further behind than that starts over (forgets everything). */
-export const FEED_PAGE = 500;
+const FEED_PAGE = 500;
 /** Per detail key, the feed seq of the last change seen: a location copy filled before it is refused. */
 const changedSeq = new Map<string, number>();
 /** Location copies filled before this feed seq are refused, whatever they hold (set when starting over). */
