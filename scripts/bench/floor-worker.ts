@@ -2,7 +2,9 @@
 // before any app code. `/d1`: one trivial D1 query (the floor of any request that reads D1 once,
 // as a cache miss or a cart add's product check does). `/d1-do`: that query, then one upsert in
 // a SQLite-backed Durable Object (the floor of a cart add: a product read, then the cart object's
-// write).
+// write). `/checkout`: what a measured checkout (an add, then a checkout) cannot do without: the
+// add's two steps, then the cart object's hold, a price read, one D1 batch (order, line, stock)
+// and the cart object's release.
 import { DurableObject } from 'cloudflare:workers';
 
 interface Env {
@@ -19,6 +21,43 @@ export class Lines extends DurableObject<unknown> {
   add(productId: number): void {
     this.ctx.storage.sql.exec('INSERT INTO lines (product_id, quantity) VALUES (?, 1) ON CONFLICT (product_id) DO UPDATE SET quantity = quantity + 1', productId);
   }
+
+  hold(): number {
+    return this.ctx.storage.sql.exec<{ n: number }>('SELECT count(*) AS n FROM lines').one().n;
+  }
+
+  release(): void {
+    this.ctx.storage.sql.exec('DELETE FROM lines');
+  }
+}
+
+const SCHEMA = [
+  'CREATE TABLE IF NOT EXISTS orders (id INTEGER PRIMARY KEY, total_cents INTEGER NOT NULL)',
+  'CREATE TABLE IF NOT EXISTS order_items (id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL, product_id INTEGER NOT NULL, quantity INTEGER NOT NULL)',
+  'CREATE TABLE IF NOT EXISTS products (id INTEGER PRIMARY KEY, stock INTEGER NOT NULL CHECK (stock >= 0))',
+  'WITH RECURSIVE ids(id) AS (SELECT 0 UNION ALL SELECT id + 1 FROM ids WHERE id < 19) INSERT OR IGNORE INTO products (id, stock) SELECT id, 1000000000 FROM ids',
+];
+let schema: Promise<unknown> | undefined;
+
+async function checkout(env: Env, n: number): Promise<unknown> {
+  schema ??= env.DB.batch(SCHEMA.map((sql) => env.DB.prepare(sql))).catch((error: unknown) => {
+    schema = undefined;
+    throw error;
+  });
+  await schema;
+  const cart = env.LINES.getByName(`shopper-${n % 50}`);
+  const product = n % 20;
+  await env.DB.prepare('SELECT ?1 AS id').bind(product).first();
+  await cart.add(product);
+  await cart.hold();
+  const row = await env.DB.prepare('SELECT id, stock FROM products WHERE id = ?').bind(product).first();
+  await env.DB.batch([
+    env.DB.prepare('INSERT INTO orders (total_cents) VALUES (?)').bind(100),
+    env.DB.prepare('INSERT INTO order_items (order_id, product_id, quantity) VALUES (last_insert_rowid(), ?, 1)').bind(product),
+    env.DB.prepare('UPDATE products SET stock = stock - 1 WHERE id = ?').bind(product),
+  ]);
+  await cart.release();
+  return row;
 }
 
 let n = 0;
@@ -26,6 +65,7 @@ let n = 0;
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {
     n += 1;
+    if (new URL(request.url).pathname === '/checkout') return Response.json(await checkout(env, n));
     const row = await env.DB.prepare('SELECT ?1 AS id').bind(n).first<{ id: number }>();
     // Fifty shoppers, as the benchmark's cart adds have.
     if (new URL(request.url).pathname === '/d1-do') await env.LINES.getByName(`shopper-${n % 50}`).add(n % 20);

@@ -162,6 +162,12 @@ function baselines(): Target[] {
       sample: '/d1-do: a D1 query, then an upsert in one of 50 SQLite-backed objects, no app code',
       nextPath: () => '/d1-do',
     },
+    {
+      name: 'floor: cart add + checkout storage steps',
+      worker: 'floor',
+      sample: "/checkout: the add's two steps, then the cart object's hold, a D1 read, one D1 batch (order, line, stock), the release",
+      nextPath: () => '/checkout',
+    },
   ];
 }
 
