@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 // Copies Swagger UI into public/ (what `predev` does): wrangler needs the assets directory.
 import './assets.ts';
-import { type LoadOptions, type Measurement, READ_LOAD_GENERATOR, measure, mixed, targets } from './bench/load.ts';
+import { type LoadOptions, type Measurement, LOAD_GENERATOR, measure, mixed, targets } from './bench/load.ts';
 import { type ServingPath, type WorkerName, startServer, stopAllServers } from './bench/servers.ts';
 import { measureWrites, prepareWrites } from './bench/writes.ts';
 import { d1Execute, readDevVars, root, wrangler } from './lib.ts';
@@ -133,8 +133,8 @@ function report(runs: Run[], facts: ReturnType<typeof machine>, load: LoadOption
       `${load.duration} s per target after ${load.warmup} s of warm-up (none for "mixed (cold)", run first on a fresh server).`,
     `Machine: ${facts.cpus} CPUs (${facts.cpuModel}), ${facts.memoryGiB} GiB, Node ${facts.node}, wrangler ${facts.wrangler}, ` +
       `miniflare ${facts.miniflare}, load average ${facts.loadAverage1m} at the start.`,
-    `Load: reads by ${READ_LOAD_GENERATOR === 'wrk' ? 'wrk -t1 (as the issue measured DRF)' : 'autocannon (wrk is not installed: `apt-get install wrk` for the issue\'s tool)'}, ` +
-      'cart adds and checkouts by autocannon; the load generator runs on the same two cores as the server.',
+    `Load: ${LOAD_GENERATOR === 'wrk' ? 'wrk, -t1 for reads (as the issue measured DRF), a thread per connection for cart adds and checkouts' : 'autocannon (wrk is not installed: `apt-get install wrk` for the issue\'s tool)'}; ` +
+      'the load generator runs on the same two cores as the server.',
     '',
     'Every figure sits beside baselines measured in the same run on the same serving path: the same bundle with the catalog',
     'cache off (`CATALOG_CACHE_TTL_SECONDS=0`), and a bare worker that answers every request with a constant. The DRF column is',
@@ -199,7 +199,7 @@ async function main(): Promise<number> {
     `machine: ${facts.cpus} CPUs (${facts.cpuModel}), ${facts.memoryGiB} GiB, Node ${facts.node}, ` +
       `wrangler ${facts.wrangler}, miniflare ${facts.miniflare}, load average ${facts.loadAverage1m}`,
   );
-  console.log(`reads: ${READ_LOAD_GENERATOR}; writes: autocannon. The load generator shares the machine with the server.\n`);
+  console.log(`load: ${LOAD_GENERATOR}. The load generator shares the machine with the server.\n`);
 
   const vars = readDevVars();
   const admin = { username: vars['ADMIN_USERNAME'] || 'admin', password: vars['ADMIN_PASSWORD'] || 'admin-password-change-me' };

@@ -1,23 +1,24 @@
 // What the benchmark asks for, and how: a new path on every request, so the figures cover the
 // whole catalog and many queries instead of one cached answer.
 //
-// Reads are measured with wrk (Debian's package) when it is installed: the tool, and the settings
+// Load comes from wrk (Debian's package) when it is installed: the tool, and the settings
 // (-t1 -c16), the performance issue measured DRF and edgeshop's "before" figures with. It is C
 // and takes a small part of one core; autocannon is JavaScript, and at a few thousand req/s it
 // takes a core of its own on this two-core machine and caps what it can measure (a bare worker:
-// about 11,000 req/s under autocannon, 17,000 under wrk). Without wrk, autocannon measures reads
-// too, and the report says which tool ran. Priming and the write workloads (logins, carts,
-// checkouts: request sequences with tokens) always use autocannon.
+// about 11,000 req/s under autocannon, 17,000 under wrk). The write workloads run one wrk thread
+// per connection (writes.lua: one shopper each). Without wrk, autocannon loads everything, and
+// the report says which tool ran. Priming always uses autocannon.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import type { Request as AutocannonRequest } from 'autocannon';
 import type { WorkerName } from './servers.ts';
 
-/** The tool that measures reads in this run. `BENCH_LOAD=autocannon` forces autocannon. */
-export const READ_LOAD_GENERATOR: 'wrk' | 'autocannon' =
+/** The tool that loads this run. `BENCH_LOAD=autocannon` forces autocannon. */
+export const LOAD_GENERATOR: 'wrk' | 'autocannon' =
   process.env['BENCH_LOAD'] !== 'autocannon' && spawnSync('wrk', ['-v'], { stdio: 'ignore' }).error === undefined ? 'wrk' : 'autocannon';
 
 export interface Target {
@@ -183,7 +184,7 @@ export async function measure(url: string, target: Target, options: LoadOptions)
     });
     if (primed.non2xx + primed.errors + primed.timeouts > 0) throw new Error(`priming ${target.name} failed: ${JSON.stringify(primed.statusCodeStats)}`);
   }
-  if (READ_LOAD_GENERATOR === 'wrk') return measureWithWrk(url, target, options);
+  if (LOAD_GENERATOR === 'wrk') return measureWithWrk(url, target, options);
   return measureRequests(url, target, options, [{ method: 'GET', setupRequest: (request) => ({ ...request, path: target.nextPath() }) }]);
 }
 
@@ -206,10 +207,17 @@ interface WrkSummary {
   maxUs: number;
 }
 
-function runWrk(url: string, seconds: number, connections: number, pathsFile: string, resultFile: string): Promise<WrkSummary> {
+/** A wrk script, its environment, and how many threads (each thread keeps its own Lua state). */
+export interface WrkScript {
+  script: string;
+  env: Record<string, string>;
+  threads: number;
+}
+
+function runWrk(url: string, seconds: number, connections: number, { script, env, threads }: WrkScript, resultFile: string): Promise<WrkSummary> {
   return new Promise((resolve, reject) => {
-    const child = spawn('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', join(import.meta.dirname, 'paths.lua'), url], {
-      env: { ...process.env, WRK_PATHS: pathsFile, WRK_RESULT: resultFile },
+    const child = spawn('wrk', [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', join(import.meta.dirname, script), url], {
+      env: { ...process.env, ...env, WRK_RESULT: resultFile },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     child.once('error', reject);
@@ -220,14 +228,26 @@ function runWrk(url: string, seconds: number, connections: number, pathsFile: st
   });
 }
 
-async function measureWithWrk(url: string, target: Target, options: LoadOptions): Promise<Measurement> {
+/**
+ * Runs a wrk script (after `options.warmup` seconds of the same load, not counted).
+ * `perOperation` requests make one operation: req/s is reported per operation.
+ */
+export async function measureWithWrkScript(
+  url: string,
+  target: Pick<Target, 'name' | 'sample'>,
+  options: LoadOptions,
+  script: (dir: string) => WrkScript,
+  perOperation = 1,
+): Promise<Measurement> {
   const dir = mkdtempSync(join(tmpdir(), 'edgeshop-bench-'));
   try {
-    const pathsFile = join(dir, 'paths');
-    writeFileSync(pathsFile, `${Array.from({ length: WRK_PATHS }, () => target.nextPath()).join('\n')}\n`);
+    const wrk = script(dir);
     const resultFile = join(dir, 'result.json');
-    const warmup = options.warmup > 0 ? await runWrk(url, options.warmup, options.connections, pathsFile, resultFile) : undefined;
-    const run = await runWrk(url, options.duration, options.connections, pathsFile, resultFile);
+    const warmup = options.warmup > 0 ? await runWrk(url, options.warmup, options.connections, wrk, resultFile) : undefined;
+    // wrk stops with requests in flight: let them finish (a checkout still holding its cart
+    // would refuse the next run's first add with a 409).
+    if (warmup) await sleep(1000);
+    const run = await runWrk(url, options.duration, options.connections, wrk, resultFile);
     const runs = [run, ...(warmup ? [warmup] : [])];
     const failed = (r: WrkSummary) => r.connect + r.read + r.write;
     const ms = (us: number) => Math.round(us / 100) / 10;
@@ -235,8 +255,8 @@ async function measureWithWrk(url: string, target: Target, options: LoadOptions)
     return {
       target: target.name,
       sample: target.sample,
-      requests: run.requests,
-      requestsPerSec: run.requests / (run.durationUs / 1e6),
+      requests: run.requests / perOperation,
+      requestsPerSec: run.requests / perOperation / (run.durationUs / 1e6),
       latencyMs: { mean: ms(run.meanUs), p50: ms(run.p50Us), p90: ms(run.p90Us), p99: ms(run.p99Us), max: ms(run.maxUs) },
       non2xx,
       errors: runs.reduce((n, r) => n + failed(r), 0),
@@ -247,6 +267,14 @@ async function measureWithWrk(url: string, target: Target, options: LoadOptions)
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function measureWithWrk(url: string, target: Target, options: LoadOptions): Promise<Measurement> {
+  return measureWithWrkScript(url, target, options, (dir) => {
+    const paths = join(dir, 'paths');
+    writeFileSync(paths, `${Array.from({ length: WRK_PATHS }, () => target.nextPath()).join('\n')}\n`);
+    return { script: 'paths.lua', env: { WRK_PATHS: paths }, threads: 1 };
+  });
 }
 
 /**

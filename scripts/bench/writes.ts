@@ -2,8 +2,11 @@
 // (a cart with a line in it, an order written, stock taken). Each run makes its own shoppers
 // and products ("Bench stock" with plenty of stock) and deletes the products afterwards; the
 // orders stay, as orders do.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Request as AutocannonRequest } from 'autocannon';
-import { type LoadOptions, type Measurement, measureRequests } from './load.ts';
+import { LOAD_GENERATOR, type LoadOptions, type Measurement, measureRequests, measureWithWrkScript, type WrkScript } from './load.ts';
 
 const BENCH_PRODUCTS = 20;
 const JSON_HEADERS = { 'content-type': 'application/json' };
@@ -75,6 +78,7 @@ function pick<T>(items: readonly T[]): T {
  * req/s counts checkouts (half the requests), latency is over both requests.
  */
 export async function measureWrites(url: string, fixture: WriteFixture, load: LoadOptions): Promise<Measurement[]> {
+  if (LOAD_GENERATOR === 'wrk') return measureWritesWithWrk(url, fixture, load);
   let next = 0;
   const bearer = (token: string) => ({ ...JSON_HEADERS, authorization: `Bearer ${token}` });
   const addOne = () => JSON.stringify({ product_id: pick(fixture.productIds), quantity: 1 });
@@ -97,5 +101,28 @@ export async function measureWrites(url: string, fixture: WriteFixture, load: Lo
     { method: 'POST', setupRequest: (request, context) => ({ ...request, path: '/orders/', headers: bearer(shopperOf(context)) }) },
   ];
   const checkouts = await measureRequests(url, { name: 'checkout', sample: 'POST /cart/ then POST /orders/, one shopper per connection' }, load, cycle, 2);
+  return [adds, checkouts];
+}
+
+/** The same two workloads under wrk: a thread per connection, each thread one shopper (writes.lua). */
+async function measureWritesWithWrk(url: string, fixture: WriteFixture, load: LoadOptions): Promise<Measurement[]> {
+  const script = (mode: 'cart-add' | 'checkout') => (dir: string): WrkScript => {
+    const tokens = join(dir, 'tokens');
+    const products = join(dir, 'products');
+    writeFileSync(tokens, `${fixture.tokens.join('\n')}\n`);
+    writeFileSync(products, `${fixture.productIds.join('\n')}\n`);
+    return { script: 'writes.lua', env: { WRK_TOKENS: tokens, WRK_PRODUCTS: products, WRK_MODE: mode }, threads: load.connections };
+  };
+  const adds = await measureWithWrkScript(url, { name: 'cart-add', sample: `POST /cart/, ${load.connections} shoppers, one per connection` }, load, script('cart-add'));
+  // Checkouts start from empty carts, once the adds still in flight when wrk stopped have landed.
+  await sleep(1000);
+  await inBatches(fixture.tokens, 10, (token) => api(url, 'DELETE', '/cart/', undefined, token));
+  const checkouts = await measureWithWrkScript(
+    url,
+    { name: 'checkout', sample: 'POST /cart/ then POST /orders/, one shopper per connection' },
+    load,
+    script('checkout'),
+    2,
+  );
   return [adds, checkouts];
 }
