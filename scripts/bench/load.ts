@@ -217,7 +217,7 @@ export interface WrkScript {
 function runWrk(url: string, seconds: number, connections: number, { script, env, threads }: WrkScript, resultFile: string): Promise<WrkSummary> {
   return new Promise((resolve, reject) => {
     const child = spawn('wrk', [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', join(import.meta.dirname, script), url], {
-      env: { ...process.env, ...env, WRK_RESULT: resultFile },
+      env: { ...process.env, ...env, WRK_RESULT: resultFile, WRK_RESULT_LUA: join(import.meta.dirname, 'result.lua') },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     child.once('error', reject);

@@ -4,7 +4,7 @@
 -- WRK_PRODUCTS. WRK_MODE=checkout: the shopper adds a line, then checks out, over and over: the
 -- next request follows from the last response (wrk may call request() before it sends
 -- anything, so counting requests could start with a checkout of an empty cart). Writes wrk's
--- summary as JSON to WRK_RESULT.
+-- summary through result.lua.
 local threads = 0
 function setup(thread)
   threads = threads + 1
@@ -32,13 +32,4 @@ function response(status, headers, body)
   if checkout then added = not added end
 end
 
-function done(summary, latency, requests)
-  local out = assert(io.open(os.getenv("WRK_RESULT"), "w"))
-  out:write(string.format(
-    '{"requests":%d,"durationUs":%d,"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d,' ..
-    '"meanUs":%f,"p50Us":%d,"p90Us":%d,"p99Us":%d,"maxUs":%d}',
-    summary.requests, summary.duration, summary.errors.connect, summary.errors.read,
-    summary.errors.write, summary.errors.status, summary.errors.timeout,
-    latency.mean, latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
-  out:close()
-end
+dofile(os.getenv("WRK_RESULT_LUA"))
