@@ -1,5 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import { z } from 'zod';
+import { countInWindow, type RateLimitDecision } from './sliding-window.ts';
 import { type CartError, type CartLine, type CartResult, CHECKOUT_LOCK_MS, MAX_CART_LINES, MAX_LINE_QUANTITY } from './cart.types.ts';
 
 export type { CartError, CartLine, CartResult } from './cart.types.ts';
@@ -26,6 +27,7 @@ const AddInput = ProductRef.extend({ quantity: z.number().int().min(1).max(MAX_L
 const SetInput = z.object({ itemId: z.number().int().positive(), quantity: z.number().int().min(1).max(MAX_LINE_QUANTITY), stock: z.number().int().min(0) });
 const Ids = z.array(z.number().int().positive());
 const Token = z.string().min(1);
+const Policy = z.object({ limit: z.number().int().positive(), windowSeconds: z.number().int().positive() });
 
 interface Lock {
   token: string;
@@ -33,6 +35,8 @@ interface Lock {
 }
 
 const LOCK_KEY = 'checkout';
+/** The checkout attempts of the rate limit's window (src/durable/sliding-window.ts). */
+const ATTEMPTS_KEY = 'checkout-attempts';
 
 interface LineRow extends Record<string, SqlStorageValue> {
   id: number;
@@ -65,9 +69,25 @@ export class CartDurableObject extends DurableObject<Env> {
     return row ? toLine(row) : null;
   }
 
+  /**
+   * The checkout hold, as stored. Kept in memory too: only this object writes it, so the copy
+   * cannot go stale, and every change to the cart asks for it.
+   */
+  private lock: Lock | null | undefined;
+
+  private currentLock(): Lock | null {
+    return (this.lock ??= this.ctx.storage.kv.get<Lock>(LOCK_KEY) ?? null);
+  }
+
+  private setLock(lock: Lock | null): void {
+    if (lock) this.ctx.storage.kv.put<Lock>(LOCK_KEY, lock);
+    else this.ctx.storage.kv.delete(LOCK_KEY);
+    this.lock = lock;
+  }
+
   /** A change while a checkout holds the cart would be lost or half-ordered: refuse it. */
   private locked(): CartError | null {
-    const lock = this.ctx.storage.kv.get<Lock>(LOCK_KEY);
+    const lock = this.currentLock();
     const now = Date.now();
     if (!lock || lock.until <= now) return null;
     return { ok: false, error: 'checkout_in_progress', retryAfterSeconds: Math.max(1, Math.ceil((lock.until - now) / 1000)) };
@@ -86,9 +106,12 @@ export class CartDurableObject extends DurableObject<Env> {
     const { productId, name, quantity, stock } = AddInput.parse(input);
     const busy = this.locked();
     if (busy) return busy;
-    const existing = this.rows().find((l) => l.productId === productId);
-    if (!existing && this.rows().length >= MAX_CART_LINES) return { ok: false, error: 'too_many_lines' };
-    const total = (existing?.quantity ?? 0) + quantity;
+    // The product's line and the number of lines, in one statement (not the whole cart, twice).
+    const { held, lines } = this.ctx.storage.sql
+      .exec<{ held: number | null; lines: number }>('SELECT (SELECT quantity FROM lines WHERE product_id = ?) AS held, count(*) AS lines FROM lines', productId)
+      .one();
+    if (held === null && lines >= MAX_CART_LINES) return { ok: false, error: 'too_many_lines' };
+    const total = (held ?? 0) + quantity;
     if (total > MAX_LINE_QUANTITY) return { ok: false, error: 'quantity_limit', quantity: total };
     if (total > stock) return { ok: false, error: 'insufficient_stock', quantity: total, available: stock };
     const row = this.ctx.storage.sql
@@ -144,26 +167,30 @@ export class CartDurableObject extends DurableObject<Env> {
    * Takes the cart for a checkout: returns its lines and a token, and holds every other change
    * (and a second checkout) off until `finishCheckout` or `abortCheckout`, or for 30 seconds if
    * the checkout dies. Two checkouts of one cart cannot both turn it into an order.
+   * First it counts the attempt against the user's checkout rate limit (`policy`): the cart
+   * object is the user's already, so the limit costs no object call of its own. Every attempt
+   * counts, whatever becomes of it. A refused one takes nothing (the caller answers 429 from
+   * `limit` and never reads `taken`).
    */
-  beginCheckout(): CartResult<{ token: string; lines: CartLine[] }> {
+  beginCheckout(policy: z.input<typeof Policy>): { limit: RateLimitDecision; taken: CartResult<{ token: string; lines: CartLine[] }> } {
+    const limit = countInWindow(this.ctx.storage.kv, ATTEMPTS_KEY, Policy.parse(policy));
+    if (!limit.allowed) return { limit, taken: { ok: false, error: 'checkout_in_progress', retryAfterSeconds: limit.resetSeconds } };
     const busy = this.locked();
-    if (busy) return busy;
+    if (busy) return { limit, taken: busy };
     const token = crypto.randomUUID();
-    this.ctx.storage.kv.put<Lock>(LOCK_KEY, { token, until: Date.now() + CHECKOUT_LOCK_MS });
-    return { ok: true, value: { token, lines: this.rows() } };
+    this.setLock({ token, until: Date.now() + CHECKOUT_LOCK_MS });
+    return { limit, taken: { ok: true, value: { token, lines: this.rows() } } };
   }
 
   /** The order was committed: empty the cart and release it. */
   finishCheckout(token: string): void {
-    const lock = this.ctx.storage.kv.get<Lock>(LOCK_KEY);
-    if (lock?.token !== Token.parse(token)) return;
+    if (this.currentLock()?.token !== Token.parse(token)) return;
     this.ctx.storage.sql.exec('DELETE FROM lines');
-    this.ctx.storage.kv.delete(LOCK_KEY);
+    this.setLock(null);
   }
 
   /** The checkout failed: release the cart as it was. */
   abortCheckout(token: string): void {
-    const lock = this.ctx.storage.kv.get<Lock>(LOCK_KEY);
-    if (lock?.token === Token.parse(token)) this.ctx.storage.kv.delete(LOCK_KEY);
+    if (this.currentLock()?.token === Token.parse(token)) this.setLock(null);
   }
 }

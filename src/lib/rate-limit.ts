@@ -1,5 +1,6 @@
 import { createMiddleware } from 'hono/factory';
 import type { RateLimiter } from '../durable/rate-limiter.ts';
+import type { RateLimitDecision, RateLimitPolicy } from '../durable/sliding-window.ts';
 import type { AppEnv, Bindings } from '../env.ts';
 import { ApiError } from './errors.ts';
 
@@ -43,18 +44,34 @@ export function tooManyRequests(detail: string, retryAfter: number, headers: Rec
   return new ApiError('rate_limited', detail, { headers: { 'Retry-After': String(retryAfter), ...headers } });
 }
 
-/** Route middleware (after `requireUser` for per-user limits). Counts the request, then sets the headers or refuses with 429. */
-export function rateLimit(route: LimitedRoute) {
+/** The policy of a route as this deployment applies it (`RATE_LIMIT_MULTIPLIER` included). */
+export function policyOf(env: Bindings, route: LimitedRoute): RateLimitPolicy {
   const policy = RATE_LIMITS[route];
+  return { limit: limitOf(env, policy.limit), windowSeconds: policy.windowSeconds };
+}
+
+/** The headers a counted request answers with; throws the 429 when it was refused. */
+export function decided(route: LimitedRoute, decision: RateLimitDecision, windowSeconds: number): Record<string, string> {
+  const name = RATE_LIMITS[route].name;
+  const headers = rateLimitHeaders(name, { ...decision, windowSeconds });
+  if (!decision.allowed) {
+    throw tooManyRequests(`At most ${decision.limit} requests per ${windowSeconds} seconds here; try again in ${decision.resetSeconds} seconds.`, decision.resetSeconds, headers);
+  }
+  return headers;
+}
+
+/**
+ * Route middleware (after `requireUser` for per-user limits). Counts the request in the key's
+ * own object, then sets the headers or refuses with 429. (Checkout counts in the user's cart
+ * object instead: src/routes/orders/orders.service.ts.)
+ */
+export function rateLimit(route: LimitedRoute) {
+  const by = RATE_LIMITS[route].by;
   return createMiddleware<AppEnv>(async (c, next) => {
-    const key = policy.by === 'user' ? `user:${c.var.user.userId}` : `ip:${clientAddress(c)}`;
-    const stub = c.env.RATE_LIMITER.getByName(`${policy.name}:${key}`) as DurableObjectStub<RateLimiter>;
-    const limit = limitOf(c.env, policy.limit);
-    const decision = await stub.hit({ limit, windowSeconds: policy.windowSeconds });
-    const headers = rateLimitHeaders(policy.name, { ...decision, windowSeconds: policy.windowSeconds });
-    if (!decision.allowed) {
-      throw tooManyRequests(`At most ${limit} requests per ${policy.windowSeconds} seconds here; try again in ${decision.resetSeconds} seconds.`, decision.resetSeconds, headers);
-    }
+    const key = by === 'user' ? `user:${c.var.user.userId}` : `ip:${clientAddress(c)}`;
+    const stub = c.env.RATE_LIMITER.getByName(`${RATE_LIMITS[route].name}:${key}`) as DurableObjectStub<RateLimiter>;
+    const policy = policyOf(c.env, route);
+    const headers = decided(route, await stub.hit(policy), policy.windowSeconds);
     for (const [name, value] of Object.entries(headers)) c.header(name, value);
     await next();
   });

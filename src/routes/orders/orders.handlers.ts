@@ -5,7 +5,9 @@ import type { cancelOrder, createOrder, getOrder, listOrders } from './orders.ro
 import * as service from './orders.service.ts';
 
 export const createOrderHandler: AppRouteHandler<typeof createOrder> = async (c) => {
-  const order = await service.checkout(c.env, c.var.d1, c.var.user, c.var.idempotency);
+  const order = await service.checkout(c.env, c.var.d1, c.var.user, c.var.idempotency, (headers) => {
+    for (const [name, value] of Object.entries(headers)) c.header(name, value);
+  });
   // Stock changed: catalog reads must show it (this isolate at once, the location's cache in the background).
   c.executionCtx.waitUntil(invalidateCatalog(c.env, order.items.map((i) => i.product_id)));
   return c.json(order, 201);

@@ -8,6 +8,7 @@ import type { AccessClaims } from '../../lib/tokens.ts';
 import { ApiError } from '../../lib/errors.ts';
 import { completion, type IdempotencyClaim } from '../../lib/idempotency.ts';
 import { logLine } from '../../lib/log.ts';
+import { decided, policyOf } from '../../lib/rate-limit.ts';
 import { type PageParams, pageWindow } from '../../lib/pagination.ts';
 import { guardedStatus, transitionConflict } from '../../lib/transitions.ts';
 import { cartOf, type CatalogEntry, catalogEntries, unwrap } from '../cart/cart.service.ts';
@@ -51,8 +52,10 @@ async function withItems(db: Database, rows: OrderRow[]): Promise<Order[]> {
 /**
  * Checkout: the whole cart becomes one order, or nothing changes.
  *
- * 1. The cart object hands over its lines and holds the cart, so a second checkout (a double
- *    click) or a change cannot slip in between; the hold is released on every path.
+ * 1. The cart object counts the attempt against the user's checkout rate limit (429 past it;
+ *    `limited` gets the RateLimit headers either way), hands over its lines and holds the cart,
+ *    so a second checkout (a double click) or a change cannot slip in between; the hold is
+ *    released on every path.
  * 2. Every line is priced from D1 in one query; short lines are refused at once (409).
  * 3. One D1 batch, a single transaction: the order, its lines, the stock decrements and the
  *    idempotency record. The database, not this code, has the last word on a race:
@@ -61,9 +64,19 @@ async function withItems(db: Database, rows: OrderRow[]): Promise<Order[]> {
  *    product was deleted or repriced after step 2. Either way the whole batch rolls back.
  * 4. Only then is the cart emptied.
  */
-export async function checkout(env: Bindings, d1: D1, user: AccessClaims, claim: IdempotencyClaim | undefined): Promise<Order> {
+export async function checkout(
+  env: Bindings,
+  d1: D1,
+  user: AccessClaims,
+  claim: IdempotencyClaim | undefined,
+  limited: (headers: Record<string, string>) => void,
+): Promise<Order> {
   const cart = cartOf(env, user.userId);
-  const { token, lines } = unwrap(await cart.beginCheckout());
+  const policy = policyOf(env, 'checkout');
+  const { limit, taken } = await cart.beginCheckout(policy);
+  // The headers go on every answer from here on; a refused attempt ends here with 429.
+  limited(decided('checkout', limit, policy.windowSeconds));
+  const { token, lines } = unwrap(taken);
   let committed = false;
   try {
     if (lines.length === 0) {

@@ -1,0 +1,35 @@
+/**
+ * The rate limits' counting rule, shared by the objects that count: a sliding-window log of the
+ * requests let through, kept in the object's synchronous KV storage under one key. The caller
+ * is a Durable Object method that does not await, so a count never interleaves with another.
+ * No `cloudflare:workers` import: the routes (and the OpenAPI script, in Node) use its types.
+ */
+export interface RateLimitPolicy {
+  limit: number;
+  windowSeconds: number;
+}
+
+export interface RateLimitDecision {
+  allowed: boolean;
+  limit: number;
+  /** Requests left in the window after this one. */
+  remaining: number;
+  /** Seconds until the window has room again (the oldest counted request leaves it). */
+  resetSeconds: number;
+}
+
+/** Counts one request against `policy` in the log stored under `key`; refused requests are not logged. */
+export function countInWindow(kv: SyncKvStorage, key: string, { limit, windowSeconds }: RateLimitPolicy, now = Date.now()): RateLimitDecision {
+  const windowMs = windowSeconds * 1000;
+  const log = (kv.get<number[]>(key) ?? []).filter((t) => t > now - windowMs);
+  const allowed = log.length < limit;
+  if (allowed) log.push(now);
+  kv.put(key, log.slice(-limit));
+  const oldest = log[0] ?? now;
+  return {
+    allowed,
+    limit,
+    remaining: Math.max(0, limit - log.length),
+    resetSeconds: Math.max(1, Math.ceil((oldest + windowMs - now) / 1000)),
+  };
+}
