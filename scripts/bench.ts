@@ -124,6 +124,11 @@ function startupFacts(): { bundleGzipKiB: number; checkStartup: string } {
   return { bundleGzipKiB, checkStartup: `bundle as built by check startup (unminified) ${pick('Bundle')}; active at startup ${pick('Active')}` };
 }
 
+/** The closed-loop probe's p50 / p99 / p99.9 (load.ts, `probeLatency`), when it ran. */
+function closedLoop(r: Run): string {
+  return r.closedLoopMs ? `${r.closedLoopMs.p50} / ${r.closedLoopMs.p99} / ${r.closedLoopMs.p999}` : '';
+}
+
 function report(runs: Run[], facts: ReturnType<typeof machine>, load: LoadOptions, products: number): string {
   const startup = startupFacts();
   const lines = [
@@ -141,6 +146,16 @@ function report(runs: Run[], facts: ReturnType<typeof machine>, load: LoadOption
     'the reference figure of the performance issue (DRF 3.2 + gunicorn + PostgreSQL 15, same catalog, same machine kind, wrk -c16),',
     'not measured by this script.',
     '',
+    ...(LOAD_GENERATOR === 'wrk'
+      ? [
+          'Latency, two ways. "p50 ms" and "p99 ms" are wrk\'s, which include its coordinated-omission correction: a response that',
+          'took more than twice a connection\'s mean interval adds the samples of the requests not sent meanwhile. workerd stops for',
+          'a garbage collection of its request objects every few thousand requests (20 to 200 ms, the bare worker too), and wrk turns',
+          'each stop into a hundred or more samples of that length. "closed loop" is autocannon on the same traffic for 5 s right',
+          'after (npm start only): the latencies the 16 connections saw, uncorrected, to the whole millisecond.',
+          '',
+        ]
+      : []),
     `Bundle: ${startup.bundleGzipKiB.toFixed(1)} KiB gzipped, minified as deployed (dist/index.js). \`wrangler check startup\`: ${startup.checkStartup}.`,
     '',
     '## Before and after (npm start)',
@@ -160,7 +175,13 @@ function report(runs: Run[], facts: ReturnType<typeof machine>, load: LoadOption
   for (const { path, title } of PATHS) {
     const on = runs.filter((r) => r.path === path);
     const bare = on.find((r) => r.worker === 'bare');
-    lines.push('', `## ${title}`, '', '| target | req/s | p50 ms | p99 ms | cache off req/s (p99) | cached / off | / bare worker | DRF req/s | / DRF |', '|---|---|---|---|---|---|---|---|---|');
+    lines.push(
+      '',
+      `## ${title}`,
+      '',
+      '| target | req/s | p50 ms | p99 ms | closed loop p50 / p99 / p99.9 ms | cache off req/s (p99; closed-loop p99) | cached / off | / bare worker | DRF req/s | / DRF |',
+      '|---|---|---|---|---|---|---|---|---|---|',
+    );
     for (const r of on.filter((x) => x.worker === 'edgeshop')) {
       const off = on.find((x) => x.worker === 'edgeshop-nocache' && x.target === r.target);
       const drf = DRF_REFERENCE[r.target];
@@ -169,7 +190,8 @@ function report(runs: Run[], facts: ReturnType<typeof machine>, load: LoadOption
         r.requestsPerSec.toFixed(0),
         String(r.latencyMs.p50),
         String(r.latencyMs.p99),
-        off ? `${off.requestsPerSec.toFixed(0)} (${off.latencyMs.p99})` : '',
+        closedLoop(r),
+        off ? `${off.requestsPerSec.toFixed(0)} (${off.latencyMs.p99}${off.closedLoopMs ? `; ${off.closedLoopMs.p99}` : ''})` : '',
         off ? (r.requestsPerSec / off.requestsPerSec).toFixed(2) : '',
         bare ? (r.requestsPerSec / bare.requestsPerSec).toFixed(2) : '',
         drf ? String(drf) : '',
@@ -178,7 +200,7 @@ function report(runs: Run[], facts: ReturnType<typeof machine>, load: LoadOption
       lines.push(`| ${cells.join(' | ')} |`);
     }
     for (const b of on.filter((x) => x.worker === 'bare' || x.worker === 'bare-assets' || x.worker === 'floor')) {
-      lines.push(`| ${b.worker === 'floor' ? b.target : b.worker} (baseline) | ${b.requestsPerSec.toFixed(0)} | ${b.latencyMs.p50} | ${b.latencyMs.p99} | | | | | |`);
+      lines.push(`| ${b.worker === 'floor' ? b.target : b.worker} (baseline) | ${b.requestsPerSec.toFixed(0)} | ${b.latencyMs.p50} | ${b.latencyMs.p99} | ${closedLoop(b)} | | | | | |`);
     }
   }
   lines.push('', 'Failed requests in the whole run: ' + String(runs.reduce((n, r) => n + r.non2xx + r.errors + r.timeouts, 0)) + '.', '');
@@ -208,13 +230,16 @@ async function main(): Promise<number> {
     for (const worker of WORKERS) {
       // One server at a time: nothing else competes for the two cores while it is measured.
       const server = await startServer(path, worker, PORTS[path][worker]);
-      const record = async (target: ReturnType<typeof mixed>, options = load) => {
+      // The closed-loop latency probe (load.ts) on npm start, for the app, its cache-off baseline and
+      // the bare worker; not after the cold run, which the probe would no longer find cold.
+      const probe = path === 'miniflare' && (worker === 'edgeshop' || worker === 'edgeshop-nocache' || worker === 'bare');
+      const record = async (target: ReturnType<typeof mixed>, options: LoadOptions = { ...load, closedLoop: probe }) => {
         console.log(`measuring ${target.name} on ${worker} via ${path} (${server.url})`);
         runs.push({ path, worker, ...(await measure(server.url, target, options)) });
       };
       try {
         // Cold first, on a fresh server: no warm-up, so the run starts from empty caches.
-        if (worker.startsWith('edgeshop')) await record(mixed(ids, worker, 'mixed (cold)'), { ...load, warmup: 0 });
+        if (worker.startsWith('edgeshop')) await record(mixed(ids, worker, 'mixed (cold)'), { ...load, warmup: 0, closedLoop: false });
         for (const target of targets(ids, worker)) await record(target);
         if (worker.startsWith('edgeshop')) await record(mixed(ids, worker, 'mixed (warm)'));
         if (worker === 'edgeshop') {
