@@ -12,6 +12,7 @@ import type { App, AppEnv } from './env.ts';
 import { d1Session } from './lib/d1-session.ts';
 import { ApiError, type FieldError, type ProblemCode, problemBody, validationError } from './lib/errors.ts';
 import { logLine, logs } from './lib/log.ts';
+import { API_SECURITY_HEADERS } from './lib/security-headers.ts';
 import { registerAuthRoutes } from './routes/auth/index.ts';
 import { registerCartRoutes } from './routes/cart/index.ts';
 import { registerCategoryRoutes } from './routes/categories/index.ts';
@@ -91,7 +92,7 @@ export function createApp(): App {
       user_id: c.get('user')?.userId,
     });
   });
-  app.use(secureHeaders({ crossOriginResourcePolicy: 'cross-origin' }));
+  app.use(secureHeaders(API_SECURITY_HEADERS));
   app.use(async (c, next) => {
     await next();
     // Nothing that carries or answers a credential may be stored by any cache: a cart, an order

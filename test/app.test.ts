@@ -126,6 +126,22 @@ describe('headers', () => {
     expect(res.headers.get('X-Content-Type-Options')).toBe('nosniff');
     expect(res.headers.get('Strict-Transport-Security')).toContain('max-age=');
     expect(res.headers.get('X-Frame-Options')).toBe('SAMEORIGIN');
+    expect(res.headers.get('Referrer-Policy')).toBe('no-referrer');
+    expect(res.headers.get('Cross-Origin-Resource-Policy')).toBe('cross-origin');
+  });
+
+  it('keeps the HTML-document security headers to the docs page', async () => {
+    const documentOnly = ['Origin-Agent-Cluster', 'X-DNS-Prefetch-Control', 'X-Download-Options', 'X-Permitted-Cross-Domain-Policies', 'X-XSS-Protection'];
+    for (const path of ['/health', '/products/', '/openapi.json']) {
+      const res = await call('GET', path);
+      for (const name of documentOnly) expect(res.headers.get(name), `${name} on ${path}`).toBeNull();
+    }
+    const docs = await call('GET', '/docs');
+    expect(docs.status).toBe(200);
+    for (const name of documentOnly) expect(docs.headers.get(name), `${name} on /docs`).not.toBeNull();
+    expect(docs.headers.get('X-XSS-Protection')).toBe('0');
+    expect(docs.headers.get('X-Content-Type-Options')).toBe('nosniff');
+    expect(docs.headers.get('Content-Security-Policy')).toContain("frame-ancestors 'none'");
   });
 });
 

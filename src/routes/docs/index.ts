@@ -1,4 +1,6 @@
+import { secureHeaders } from 'hono/secure-headers';
 import type { App } from '../../env.ts';
+import { DOCUMENT_SECURITY_HEADERS } from '../../lib/security-headers.ts';
 import { registerOpenApi } from './openapi.ts';
 
 /**
@@ -36,7 +38,8 @@ window.ui = SwaggerUIBundle({
 
 export function registerDocsRoutes(app: App): void {
   registerOpenApi(app);
-  app.get('/docs', (c) => {
+  // An HTML page: it gets the document-only security headers too (src/app.ts).
+  app.get('/docs', secureHeaders(DOCUMENT_SECURITY_HEADERS), (c) => {
     const nonce = crypto.randomUUID().replaceAll('-', '');
     c.header(
       'Content-Security-Policy',
