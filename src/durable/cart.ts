@@ -1,6 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import { z } from 'zod';
-import { countInWindow, type RateLimitDecision } from './sliding-window.ts';
+import { countInWindow, type RateLimitDecision, type RateLimitPolicy } from './sliding-window.ts';
 import { type CartError, type CartLine, type CartResult, CHECKOUT_LOCK_MS, MAX_CART_LINES, MAX_LINE_QUANTITY } from './cart.types.ts';
 
 export type { CartError, CartLine, CartResult } from './cart.types.ts';
@@ -27,7 +27,6 @@ const AddInput = ProductRef.extend({ quantity: z.number().int().min(1).max(MAX_L
 const SetInput = z.object({ itemId: z.number().int().positive(), quantity: z.number().int().min(1).max(MAX_LINE_QUANTITY), stock: z.number().int().min(0) });
 const Ids = z.array(z.number().int().positive());
 const Token = z.string().min(1);
-const Policy = z.object({ limit: z.number().int().positive(), windowSeconds: z.number().int().positive() });
 
 interface Lock {
   token: string;
@@ -172,8 +171,8 @@ export class CartDurableObject extends DurableObject<Env> {
    * counts, whatever becomes of it. A refused one takes nothing (the caller answers 429 from
    * `limit` and never reads `taken`).
    */
-  beginCheckout(policy: z.input<typeof Policy>): { limit: RateLimitDecision; taken: CartResult<{ token: string; lines: CartLine[] }> } {
-    const limit = countInWindow(this.ctx.storage.kv, ATTEMPTS_KEY, Policy.parse(policy));
+  beginCheckout(policy: RateLimitPolicy): { limit: RateLimitDecision; taken: CartResult<{ token: string; lines: CartLine[] }> } {
+    const limit = countInWindow(this.ctx.storage.kv, ATTEMPTS_KEY, policy);
     if (!limit.allowed) return { limit, taken: { ok: false, error: 'checkout_in_progress', retryAfterSeconds: limit.resetSeconds } };
     const busy = this.locked();
     if (busy) return { limit, taken: busy };

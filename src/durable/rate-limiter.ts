@@ -1,6 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
-import { z } from 'zod';
-import { countInWindow, type RateLimitDecision } from './sliding-window.ts';
+import { countInWindow, type RateLimitDecision, type RateLimitPolicy } from './sliding-window.ts';
 
 /**
  * One rate-limit key (`<policy>:user:<id>` or `<policy>:ip:<address>`): a sliding-window log of
@@ -16,14 +15,12 @@ import { countInWindow, type RateLimitDecision } from './sliding-window.ts';
  * user's cart object instead (src/durable/cart.ts), in the call that takes the cart: the same
  * rule (./sliding-window.ts), one object call fewer on every checkout.
  */
-const Policy = z.object({ limit: z.number().int().positive(), windowSeconds: z.number().int().positive() });
-
 export type { RateLimitDecision } from './sliding-window.ts';
 
 const LOG_KEY = 'log';
 
 export class RateLimiter extends DurableObject<Env> {
-  hit(policy: z.input<typeof Policy>): RateLimitDecision {
-    return countInWindow(this.ctx.storage.kv, LOG_KEY, Policy.parse(policy));
+  hit(policy: RateLimitPolicy): RateLimitDecision {
+    return countInWindow(this.ctx.storage.kv, LOG_KEY, policy);
   }
 }

@@ -4,10 +4,11 @@
  * is a Durable Object method that does not await, so a count never interleaves with another.
  * No `cloudflare:workers` import: the routes (and the OpenAPI script, in Node) use its types.
  */
-export interface RateLimitPolicy {
-  limit: number;
-  windowSeconds: number;
-}
+import { z } from 'zod';
+
+/** A limit and its window, as the caller sends it across RPC (checked on arrival). */
+const Policy = z.object({ limit: z.number().int().positive(), windowSeconds: z.number().int().positive() });
+export type RateLimitPolicy = z.input<typeof Policy>;
 
 export interface RateLimitDecision {
   allowed: boolean;
@@ -19,7 +20,8 @@ export interface RateLimitDecision {
 }
 
 /** Counts one request against `policy` in the log stored under `key`; refused requests are not logged. */
-export function countInWindow(kv: SyncKvStorage, key: string, { limit, windowSeconds }: RateLimitPolicy, now = Date.now()): RateLimitDecision {
+export function countInWindow(kv: SyncKvStorage, key: string, policy: RateLimitPolicy, now = Date.now()): RateLimitDecision {
+  const { limit, windowSeconds } = Policy.parse(policy);
   const windowMs = windowSeconds * 1000;
   const log = (kv.get<number[]>(key) ?? []).filter((t) => t > now - windowMs);
   const allowed = log.length < limit;

@@ -51,8 +51,8 @@ export function policyOf(env: Bindings, route: LimitedRoute): RateLimitPolicy {
 }
 
 /** The headers a counted request answers with; throws the 429 when it was refused. */
-export function decided(route: LimitedRoute, decision: RateLimitDecision, windowSeconds: number): Record<string, string> {
-  const name = RATE_LIMITS[route].name;
+export function decided(route: LimitedRoute, decision: RateLimitDecision): Record<string, string> {
+  const { name, windowSeconds } = RATE_LIMITS[route];
   const headers = rateLimitHeaders(name, { ...decision, windowSeconds });
   if (!decision.allowed) {
     throw tooManyRequests(`At most ${decision.limit} requests per ${windowSeconds} seconds here; try again in ${decision.resetSeconds} seconds.`, decision.resetSeconds, headers);
@@ -71,7 +71,7 @@ export function rateLimit(route: LimitedRoute) {
     const key = by === 'user' ? `user:${c.var.user.userId}` : `ip:${clientAddress(c)}`;
     const stub = c.env.RATE_LIMITER.getByName(`${RATE_LIMITS[route].name}:${key}`) as DurableObjectStub<RateLimiter>;
     const policy = policyOf(c.env, route);
-    const headers = decided(route, await stub.hit(policy), policy.windowSeconds);
+    const headers = decided(route, await stub.hit(policy));
     for (const [name, value] of Object.entries(headers)) c.header(name, value);
     await next();
   });

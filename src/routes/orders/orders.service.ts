@@ -72,10 +72,9 @@ export async function checkout(
   limited: (headers: Record<string, string>) => void,
 ): Promise<Order> {
   const cart = cartOf(env, user.userId);
-  const policy = policyOf(env, 'checkout');
-  const { limit, taken } = await cart.beginCheckout(policy);
+  const { limit, taken } = await cart.beginCheckout(policyOf(env, 'checkout'));
   // The headers go on every answer from here on; a refused attempt ends here with 429.
-  limited(decided('checkout', limit, policy.windowSeconds));
+  limited(decided('checkout', limit));
   const { token, lines } = unwrap(taken);
   let committed = false;
   try {
