@@ -46,12 +46,12 @@ export interface Measurement {
   sample: string;
   requests: number;
   requestsPerSec: number;
-  latencyMs: { mean: number; p50: number; p90: number; p99: number; max: number };
+  latencyMs: { mean: number; p50: number; p90: number; p99: number; p999: number; max: number };
   /**
    * Latency of the same traffic from a closed-loop client (autocannon) that reports what it
    * measured: wrk adds coordinated-omission samples (see `probeLatency`). Only when wrk loads.
    */
-  closedLoopMs?: { p50: number; p99: number; p999: number; max: number };
+  closedLoopMs?: Measurement['latencyMs'];
   /** These four include the warm-up. */
   non2xx: number;
   errors: number;
@@ -195,7 +195,7 @@ export async function measure(url: string, target: Target, options: LoadOptions)
     const measured = await measureWithWrk(url, target, options);
     return options.closedLoop ? { ...measured, closedLoopMs: await probeLatency(url, target, options) } : measured;
   }
-  return measureRequests(url, target, options, [{ method: 'GET', setupRequest: (request) => ({ ...request, path: target.nextPath() }) }]);
+  return measureRequests(url, target, options, pathRequests(target));
 }
 
 /** Seconds of the closed-loop latency probe that follows a wrk measurement. */
@@ -211,15 +211,15 @@ const PROBE_SECONDS = 5;
  * included, and each pause becomes a hundred or more samples at that length: the p99 wrk
  * reports is the pause's length. Both are reported.
  */
-async function probeLatency(url: string, target: Target, options: LoadOptions): Promise<NonNullable<Measurement['closedLoopMs']>> {
-  const result = await autocannon({
-    url,
-    connections: options.connections,
-    duration: PROBE_SECONDS,
-    requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: target.nextPath() }) }],
-  });
-  if (result.non2xx + result.errors + result.timeouts > 0) throw new Error(`latency probe of ${target.name} failed: ${JSON.stringify(result.statusCodeStats)}`);
-  return { p50: result.latency.p50, p99: result.latency.p99, p999: result.latency.p99_9, max: result.latency.max };
+async function probeLatency(url: string, target: Target, options: LoadOptions): Promise<Measurement['latencyMs']> {
+  const probe = await measureRequests(url, target, { ...options, duration: PROBE_SECONDS, warmup: 0 }, pathRequests(target));
+  if (probe.non2xx + probe.errors + probe.timeouts > 0) throw new Error(`latency probe of ${target.name} failed: ${JSON.stringify(probe.statusCodes)}`);
+  return probe.latencyMs;
+}
+
+/** An autocannon request sequence of one GET to the target's next path. */
+function pathRequests(target: Target): AutocannonRequest[] {
+  return [{ method: 'GET', setupRequest: (request) => ({ ...request, path: target.nextPath() }) }];
 }
 
 /** Paths drawn in advance for wrk: enough that a connection never walks the same stretch twice in a run. */
@@ -238,6 +238,7 @@ interface WrkSummary {
   p50Us: number;
   p90Us: number;
   p99Us: number;
+  p999Us: number;
   maxUs: number;
 }
 
@@ -291,7 +292,7 @@ export async function measureWithWrkScript(
       sample: target.sample,
       requests: run.requests / perOperation,
       requestsPerSec: run.requests / perOperation / (run.durationUs / 1e6),
-      latencyMs: { mean: ms(run.meanUs), p50: ms(run.p50Us), p90: ms(run.p90Us), p99: ms(run.p99Us), max: ms(run.maxUs) },
+      latencyMs: { mean: ms(run.meanUs), p50: ms(run.p50Us), p90: ms(run.p90Us), p99: ms(run.p99Us), p999: ms(run.p999Us), max: ms(run.maxUs) },
       non2xx,
       errors: runs.reduce((n, r) => n + failed(r), 0),
       timeouts: runs.reduce((n, r) => n + r.timeout, 0),
@@ -345,6 +346,7 @@ export async function measureRequests(
       p50: result.latency.p50,
       p90: result.latency.p90,
       p99: result.latency.p99,
+      p999: result.latency.p99_9,
       max: result.latency.max,
     },
     non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
