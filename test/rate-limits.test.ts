@@ -71,6 +71,31 @@ describe('rate limits', () => {
     expectHeaders(allowed, 'checkout', limit, 60, limit - 1);
   });
 
+  it('checkout and payments: a replay of an Idempotency-Key is not counted', async () => {
+    const user = await createUser();
+    const product = await createProduct(admin, { stock: 10 });
+    await addToCart(user, product.id, 1);
+    const first = await call('POST', '/orders/', { token: user.access, headers: { 'Idempotency-Key': 'rl-checkout' } });
+    expect(first.status).toBe(201);
+    expectHeaders(first, 'checkout', RATE_LIMITS.checkout.limit, 60, RATE_LIMITS.checkout.limit - 1);
+    for (let i = 0; i < 3; i++) {
+      const replay = await call('POST', '/orders/', { token: user.access, headers: { 'Idempotency-Key': 'rl-checkout' } });
+      expect(replay.headers.get('Idempotent-Replayed')).toBe('true');
+      expect(replay.body.id).toBe(first.body.id);
+    }
+    // The next attempt is the second one counted.
+    expectHeaders(await call('POST', '/orders/', { token: user.access }), 'checkout', RATE_LIMITS.checkout.limit, 60, RATE_LIMITS.checkout.limit - 2);
+
+    const pay = (key: string) => call('POST', '/payments/', { token: user.access, headers: { 'Idempotency-Key': key }, body: { order_id: first.body.id } });
+    const paid = await pay('rl-payment');
+    expect(paid.status).toBe(202);
+    expectHeaders(paid, 'payment', RATE_LIMITS.payment.limit, 60, RATE_LIMITS.payment.limit - 1);
+    for (let i = 0; i < 3; i++) expect((await pay('rl-payment')).headers.get('Idempotent-Replayed')).toBe('true');
+    const next = await call('POST', '/payments/', { token: user.access, body: { order_id: 99_999_999 } });
+    expect(next.status).toBe(404);
+    expectHeaders(next, 'payment', RATE_LIMITS.payment.limit, 60, RATE_LIMITS.payment.limit - 2);
+  });
+
   it('payments: 10 attempts per minute per user', async () => {
     const user = await createUser();
     const { limit } = RATE_LIMITS.payment;

@@ -17,7 +17,7 @@ export const createOrder = createRoute({
     'cart is emptied. A line the stock cannot cover fails the whole checkout with 409 listing every short line; nothing ' +
     'changes. An empty cart is 400. No request body. Send an `Idempotency-Key` to retry safely: the same key returns the ' +
     'first result (`Idempotent-Replayed: true`) and never creates a second order; while the first request runs, 409 with `Retry-After`. ' +
-    'At most 10 checkouts per minute per user (429 with `Retry-After`).',
+    'At most 10 checkouts per minute per user (429 with `Retry-After`); a replay of an Idempotency-Key is not counted.',
   security: bearerSecurity,
   // The checkout rate limit is counted by the cart object, in the call that takes the cart (orders.service.ts).
   middleware: [requireUser, idempotency] as const,

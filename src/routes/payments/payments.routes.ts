@@ -18,9 +18,10 @@ export const createPayment = createRoute({
     'seconds (poll `GET /payments/{id}/`): `succeeded` marks the order `paid`; `failed` carries a `failure_reason` and ' +
     'you may pay again. Test card `4000000000000002` is declined; any other valid card number, or none, succeeds. ' +
     'At most one `pending` or `succeeded` payment per order (409). Only the order\'s owner may pay. Send an ' +
-    '`Idempotency-Key` to retry safely: the same key never creates a second payment. At most 10 payment attempts per minute per user (429).',
+    '`Idempotency-Key` to retry safely: the same key never creates a second payment. At most 10 payment attempts per minute per user (429); a replay of an Idempotency-Key is not an attempt.',
   security: bearerSecurity,
-  middleware: [requireUser, rateLimit('payment'), idempotency] as const,
+  // A replay of an Idempotency-Key is answered before the limit counts it, as at checkout.
+  middleware: [requireUser, idempotency, rateLimit('payment')] as const,
   request: { headers: IdempotencyHeadersSchema, body: jsonBody(CreatePaymentSchema) },
   responses: {
     202: { ...jsonResponse(PaymentSchema, 'The payment, `pending` until the processor decides.'), headers: { ...idempotentResponseHeaders, ...rateLimitResponseHeaders } },
