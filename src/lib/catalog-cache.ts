@@ -1,8 +1,7 @@
 import { createMiddleware } from 'hono/factory';
-import { createDb } from '../db/client.ts';
 import type { AppEnv, Bindings } from '../env.ts';
 import { BOOKMARK_HEADER } from './bookmark.ts';
-import type { D1 } from './d1-session.ts';
+import { type D1, useSession } from './d1-session.ts';
 import { logLine, logs } from './log.ts';
 
 /**
@@ -327,11 +326,7 @@ export function catalogCache(kind: CachedKind) {
     // The read starts no earlier than this isolate's place in the feed: the copy is at least
     // that new, whichever replica the request's own session would have started on.
     const fillSeq = feed?.seq ?? 0;
-    if (feed?.bookmark) {
-      const session = c.env.DB.withSession(feed.bookmark);
-      c.set('d1', session);
-      c.set('db', createDb(session));
-    }
+    if (feed?.bookmark) useSession(c, feed.bookmark);
     await next();
     if (c.res.status !== 200) return;
     const body = await c.res.clone().text();

@@ -1,3 +1,4 @@
+import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { createDb } from '../db/client.ts';
 import type { AppEnv } from '../env.ts';
@@ -33,9 +34,7 @@ export function d1Session() {
       throw validationError([{ path: `header.${BOOKMARK_HEADER}`, message: 'A bookmark from an earlier X-D1-Bookmark response header.' }]);
     }
     const read = c.req.method === 'GET' || c.req.method === 'HEAD';
-    const session = c.env.DB.withSession(bookmark ?? (read ? 'first-unconstrained' : 'first-primary'));
-    c.set('d1', session);
-    c.set('db', createDb(session));
+    useSession(c, bookmark ?? (read ? 'first-unconstrained' : 'first-primary'));
     await next();
     // The session the request ended on: the catalog cache may have moved a read to one that
     // starts at its place in the change feed.
@@ -43,4 +42,11 @@ export function d1Session() {
     const reached = current.getBookmark?.() ?? null;
     if (reached) c.res.headers.set(BOOKMARK_HEADER, reached);
   });
+}
+
+/** Puts the request on a D1 session starting at `constraint` (a bookmark, or where to start): `c.var.d1` and drizzle's `c.var.db`. */
+export function useSession(c: Context<AppEnv>, constraint: string): void {
+  const session = c.env.DB.withSession(constraint);
+  c.set('d1', session);
+  c.set('db', createDb(session));
 }
