@@ -161,19 +161,19 @@ function baselines(): Target[] {
     {
       name: 'floor: one D1 query',
       worker: 'floor',
-      sample: '/d1: one trivial D1 query, no app code',
+      sample: '/d1: one trivial D1 query in a Sessions API session, no app code',
       nextPath: () => '/d1',
     },
     {
       name: 'floor: D1 query + Durable Object write',
       worker: 'floor',
-      sample: '/d1-do: a D1 query, then an upsert in one of 50 SQLite-backed objects, no app code',
+      sample: '/d1-do: a D1 query in a session, then an upsert in one of 50 SQLite-backed objects, no app code',
       nextPath: () => '/d1-do',
     },
     {
       name: 'floor: cart add + checkout storage steps',
       worker: 'floor',
-      sample: "/checkout: the add's two steps, then the cart object's hold, a D1 read, one D1 batch (order, line, stock), the release",
+      sample: "/checkout: the add's two steps, then the cart object's hold, a D1 read and one D1 batch (order, line, stock) in a session, the release",
       nextPath: () => '/checkout',
     },
   ];
