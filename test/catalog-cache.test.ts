@@ -133,7 +133,107 @@ describe('catalog read cache', () => {
     const a = await call('GET', `/products/?category=${category}&page_size=1`);
     expect(a.body.next).toMatch(/^https:\/\/edgeshop\.test\//);
   });
+
+  it('reads a copy once for a burst of requests that miss it together, and shares it', async () => {
+    const [product, alone] = [await createProduct(admin), await createProduct(admin)];
+    const [category, otherCategory] = [uniqueName('Burst'), uniqueName('Burst')];
+    await createProduct(admin, { category });
+    await createProduct(admin, { category: otherCategory });
+    let reads = 0;
+    const restore = interceptD1({
+      prepare: (query, prepare) => {
+        if (PRODUCTS_QUERY.test(query)) reads++;
+        return prepare(query);
+      },
+    });
+    const counted = async <T>(work: () => Promise<T>): Promise<[T, number]> => {
+      reads = 0;
+      const result = await work();
+      return [result, reads];
+    };
+    try {
+      // What one request costs, on a product and a page that no request has read yet.
+      const [, oneDetail] = await counted(() => viaApp(`/products/${alone.id}/`));
+      const [, onePage] = await counted(() => viaApp(`/products/?category=${otherCategory}`));
+      expect(oneDetail).toBeGreaterThan(0);
+      expect(onePage).toBeGreaterThan(0);
+
+      for (const [path, one] of [
+        [`/products/${product.id}/`, oneDetail],
+        [`/products/?category=${category}`, onePage],
+      ] as const) {
+        const [burst, burstReads] = await counted(() => Promise.all(Array.from({ length: 8 }, () => viaApp(path))));
+        expect(burstReads).toBe(one);
+        expect(burst.map((r) => r.status)).toEqual(Array(8).fill(200));
+        expect(new Set(burst.map((r) => r.body)).size).toBe(1);
+        expect(new Set(burst.map((r) => r.headers['etag'])).size).toBe(1);
+        expect(burst.map((r) => r.headers['x-cache']).sort()).toEqual([...Array(7).fill('hit-isolate'), 'miss']);
+      }
+    } finally {
+      restore();
+    }
+  });
+
+  it("never shares a read that began before this isolate's write with a request that came after it", async () => {
+    const product = await createProduct(admin, { price: '5.00' });
+    const path = `/products/${product.id}/`;
+    const gate = deferred();
+    const issued = deferred();
+    let held = false;
+    const restore = interceptD1({
+      prepare: (query, prepare) => {
+        const statement = prepare(query);
+        if (held || !PRODUCTS_QUERY.test(query)) return statement;
+        held = true;
+        return answeredLate(statement, gate.promise, issued.resolve);
+      },
+    });
+    try {
+      // Its product read runs now, before the edit, and answers once the gate opens.
+      const before = viaApp(path);
+      await issued.promise;
+      await call('PATCH', path, { token: admin.access, body: { price: '7.25' } });
+      // Arrives while that read is still in flight.
+      const after = viaApp(path);
+      gate.resolve();
+      expect(JSON.parse((await before).body).price).toBe('5.00');
+      const edited = await after;
+      expect(JSON.parse(edited.body).price).toBe('7.25');
+      expect(edited.headers['x-cache']).toBe('miss');
+      expect(JSON.parse((await viaApp(path)).body).price).toBe('7.25');
+    } finally {
+      restore();
+    }
+  });
 });
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve: () => void = () => undefined;
+  const promise = new Promise<void>((settle) => {
+    resolve = settle;
+  });
+  return { promise, resolve };
+}
+
+/** A query that reads the products table (drizzle quotes table names). */
+const PRODUCTS_QUERY = /\bfrom\s+"?products"?(\s|$)/i;
+
+/** The statement, whose results (of the query run when asked) reach the caller only once `gate` opens. */
+function answeredLate(statement: D1PreparedStatement, gate: Promise<void>, issued: () => void): D1PreparedStatement {
+  return new Proxy(statement, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const result: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
+        if (property === 'bind') return answeredLate(result as D1PreparedStatement, gate, issued);
+        if (!(result instanceof Promise)) return result;
+        issued();
+        return gate.then(() => result);
+      };
+    },
+  });
+}
 
 interface Answer {
   status: number;

@@ -114,6 +114,13 @@ export class ByteLru {
 }
 
 const lru = new ByteLru();
+/**
+ * The reads in flight in this isolate, by cache key: a request for a key that another request
+ * is already reading (from the location's cache or D1) waits for that read and answers its copy,
+ * so a burst for one page (a cold start, or a popular product just after a write) costs one read,
+ * not one per request. Only a copy the reader keeps is shared.
+ */
+const filling = new Map<string, Promise<Entry | undefined>>();
 let generation: { value: string; checkedUntil: number } | undefined;
 /**
  * When this isolate last invalidated each detail key (ms). A copy read from D1 before that
@@ -305,47 +312,68 @@ export function catalogCache(kind: CachedKind) {
 
     const held = lru.get(key, now, kind === 'detail' ? locationPart(current) : undefined);
     if (held) return answer(held, ifNoneMatch, 'hit-isolate');
-    const shared = await caches.default.match(key);
-    const sharedFilledAt = Number(shared?.headers.get(FILLED_AT_HEADER));
-    const sharedSeq = Number(shared?.headers.get(FEED_SEQ_HEADER));
-    if (
-      shared &&
-      Number.isSafeInteger(sharedFilledAt) &&
-      // The location's cache should have dropped it by then (its max-age), but is not trusted to.
-      sharedFilledAt + ttlMs > now &&
-      Number.isSafeInteger(sharedSeq) &&
-      !refused(key, sharedFilledAt, settings, now) &&
-      currentForFeed(key, sharedSeq)
-    ) {
-      const body = await shared.text();
-      const entry = { body, etag: shared.headers.get('ETag') ?? '', freshUntil: sharedFilledAt + ttlMs, generation: locationPart(current), bytes: body.length };
-      lru.set(key, entry, settings.maxBytes);
-      return answer(entry, ifNoneMatch, 'hit-location');
+    const pending = filling.get(key);
+    if (pending) {
+      // Another request in this isolate is reading this copy now: share its read, unless a
+      // write here moved the generation since that read began (a detail's key does not carry it).
+      const entry = await pending;
+      if (entry && entry.generation === locationPart(current)) return answer(entry, ifNoneMatch, 'hit-isolate');
+      // Nothing to share (not a 200, a write landed meanwhile, or an older copy): read for ourselves.
     }
-
-    // The read starts no earlier than this isolate's place in the feed: the copy is at least
-    // that new, whichever replica the request's own session would have started on.
-    const fillSeq = feed?.seq ?? 0;
-    if (feed?.bookmark) useSession(c, feed.bookmark);
-    await next();
-    if (c.res.status !== 200) return;
-    const body = await c.res.clone().text();
-    const etag = await strongEtag(body);
-    c.res = answer({ body, etag }, ifNoneMatch, 'miss');
-    // A write that landed while this read ran makes the copy suspect: answer it, keep it nowhere.
-    if (refused(key, now, settings, Date.now())) return;
-    lru.set(key, { body, etag, freshUntil: now + ttlMs, generation: locationPart(current), bytes: body.length }, settings.maxBytes);
-    const remaining = Math.max(1, Math.floor((now + ttlMs - Date.now()) / 1000));
-    const stored = new Response(body, {
-      headers: {
-        'Content-Type': 'application/json',
-        ETag: etag,
-        [FILLED_AT_HEADER]: String(now),
-        [FEED_SEQ_HEADER]: String(fillSeq),
-        'Cache-Control': `public, max-age=${remaining}`,
-      },
+    let settle: (entry: Entry | undefined) => void = () => undefined;
+    const filled = new Promise<Entry | undefined>((resolve) => {
+      settle = resolve;
     });
-    c.executionCtx.waitUntil(caches.default.put(key, stored));
+    if (!filling.has(key)) filling.set(key, filled);
+    try {
+      const shared = await caches.default.match(key);
+      const sharedFilledAt = Number(shared?.headers.get(FILLED_AT_HEADER));
+      const sharedSeq = Number(shared?.headers.get(FEED_SEQ_HEADER));
+      if (
+        shared &&
+        Number.isSafeInteger(sharedFilledAt) &&
+        // The location's cache should have dropped it by then (its max-age), but is not trusted to.
+        sharedFilledAt + ttlMs > now &&
+        Number.isSafeInteger(sharedSeq) &&
+        !refused(key, sharedFilledAt, settings, now) &&
+        currentForFeed(key, sharedSeq)
+      ) {
+        const body = await shared.text();
+        const entry = { body, etag: shared.headers.get('ETag') ?? '', freshUntil: sharedFilledAt + ttlMs, generation: locationPart(current), bytes: body.length };
+        lru.set(key, entry, settings.maxBytes);
+        settle(entry);
+        return answer(entry, ifNoneMatch, 'hit-location');
+      }
+
+      // The read starts no earlier than this isolate's place in the feed: the copy is at least
+      // that new, whichever replica the request's own session would have started on.
+      const fillSeq = feed?.seq ?? 0;
+      if (feed?.bookmark) useSession(c, feed.bookmark);
+      await next();
+      if (c.res.status !== 200) return;
+      const body = await c.res.clone().text();
+      const etag = await strongEtag(body);
+      c.res = answer({ body, etag }, ifNoneMatch, 'miss');
+      // A write that landed while this read ran makes the copy suspect: answer it, keep it nowhere.
+      if (refused(key, now, settings, Date.now())) return;
+      const entry = { body, etag, freshUntil: now + ttlMs, generation: locationPart(current), bytes: body.length };
+      lru.set(key, entry, settings.maxBytes);
+      settle(entry);
+      const remaining = Math.max(1, Math.floor((now + ttlMs - Date.now()) / 1000));
+      const stored = new Response(body, {
+        headers: {
+          'Content-Type': 'application/json',
+          ETag: etag,
+          [FILLED_AT_HEADER]: String(now),
+          [FEED_SEQ_HEADER]: String(fillSeq),
+          'Cache-Control': `public, max-age=${remaining}`,
+        },
+      });
+      c.executionCtx.waitUntil(caches.default.put(key, stored));
+    } finally {
+      settle(undefined);
+      if (filling.get(key) === filled) filling.delete(key);
+    }
   });
 }
 
