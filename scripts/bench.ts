@@ -30,6 +30,8 @@ const PORTS: Record<ServingPath, Record<WorkerName, number>> = {
   miniflare: { edgeshop: 8803, 'edgeshop-nocache': 8808, bare: 8804, 'bare-assets': 8806, floor: 8810 },
 };
 const WORKERS: WorkerName[] = ['edgeshop', 'edgeshop-nocache', 'bare', 'bare-assets', 'floor'];
+/** Where `npm run dev` and `npm start` keep the Cache API's entries (the location's cache). */
+const LOCATION_CACHE = join(root, '.wrangler', 'state', 'v3', 'cache');
 
 interface Run extends Measurement {
   path: ServingPath;
@@ -135,7 +137,7 @@ function report(runs: Run[], facts: ReturnType<typeof machine>, load: LoadOption
     '# Benchmark results',
     '',
     `Written by \`npm run bench\` on ${new Date().toISOString()}: ${products} products, ${load.connections} connections, ` +
-      `${load.duration} s per target after ${load.warmup} s of warm-up (none for "mixed (cold)", run first on a fresh server).`,
+      `${load.duration} s per target after ${load.warmup} s of warm-up (none for "mixed (cold)", run first on a fresh server with the location's cache emptied).`,
     `Machine: ${facts.cpus} CPUs (${facts.cpuModel}), ${facts.memoryGiB} GiB, Node ${facts.node}, wrangler ${facts.wrangler}, ` +
       `miniflare ${facts.miniflare}, load average ${facts.loadAverage1m} at the start.`,
     `Load: ${LOAD_GENERATOR === 'wrk' ? 'wrk, -t1 for reads (as the issue measured DRF), a thread per connection for cart adds and checkouts' : 'autocannon (wrk is not installed: `apt-get install wrk` for the issue\'s tool)'}; ` +
@@ -228,6 +230,9 @@ async function main(): Promise<number> {
   const runs: Run[] = [];
   for (const { path } of PATHS) {
     for (const worker of WORKERS) {
+      // "Cold" means the location's cache too: the Cache API's local store outlives the server, and
+      // an earlier run (or target) would leave copies in it that the cold run then hits.
+      if (worker.startsWith('edgeshop')) rmSync(LOCATION_CACHE, { recursive: true, force: true });
       // One server at a time: nothing else competes for the two cores while it is measured.
       const server = await startServer(path, worker, PORTS[path][worker]);
       // The closed-loop latency probe (load.ts) on npm start, for the app, its cache-off baseline and
