@@ -4,6 +4,7 @@
 // figures depend on the machine. It fails only when a request fails, since a benchmark of errors
 // measures nothing. Results also go to bench-results.json.
 //   npm run bench -- --duration 10 --connections 10 --warmup 2
+import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
@@ -233,6 +234,9 @@ async function main(): Promise<number> {
       // "Cold" means the location's cache too: the Cache API's local store outlives the server, and
       // an earlier run (or target) would leave copies in it that the cold run then hits.
       if (worker.startsWith('edgeshop')) rmSync(LOCATION_CACHE, { recursive: true, force: true });
+      // Writes the last server left to the kernel (the Cache API's files, deletions) are flushed
+      // now, not in the background while this server waits on its own fsyncs.
+      execFileSync('sync');
       // One server at a time: nothing else competes for the two cores while it is measured.
       const server = await startServer(path, worker, PORTS[path][worker]);
       // The closed-loop latency probe (load.ts) on npm start, for the app, its cache-off baseline and
