@@ -3,7 +3,7 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.ts';
 import worker from '../src/index.ts';
-import { ByteLru, fastAnswerCount } from '../src/lib/catalog-cache.ts';
+import { ByteLru, fastAnswerCount, sharedReadWaiters } from '../src/lib/catalog-cache.ts';
 import { reconcile } from '../src/queues/reconcile.ts';
 import { interceptD1 } from './support/d1.ts';
 import { call, expectProblem, ORIGIN } from './support/api.ts';
@@ -193,8 +193,9 @@ describe('catalog read cache', () => {
       const before = viaApp(path);
       await issued.promise;
       await call('PATCH', path, { token: admin.access, body: { price: '7.25' } });
-      // Arrives while that read is still in flight.
+      // Arrives while that read is still in flight, and waits for it.
       const after = viaApp(path);
+      await until(() => sharedReadWaiters() === 1);
       gate.resolve();
       expect(JSON.parse((await before).body).price).toBe('5.00');
       const edited = await after;
@@ -206,6 +207,14 @@ describe('catalog read cache', () => {
     }
   });
 });
+
+/** Waits, a few milliseconds at a time, until `condition` holds; fails after 5 s. */
+async function until(condition: () => boolean): Promise<void> {
+  for (let waited = 0; !condition(); waited += 5) {
+    if (waited >= 5_000) throw new Error('the condition never held');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve: () => void = () => undefined;
@@ -400,6 +409,40 @@ describe('catalog change feed', () => {
       const reads = await Promise.all(Array.from({ length: 10 }, () => viaWorker(`/products/${product.id}/`)));
       expect(reads.map((r) => r.status)).toEqual(Array(10).fill(200));
       expect(polls).toBe(1);
+    } finally {
+      restore();
+    }
+  });
+
+  it('never shares a read with a request that has since learnt, from the feed, of a change the read may predate', async () => {
+    const product = await createProduct(admin, { price: '8.00' });
+    const path = `/products/${product.id}/`;
+    const everyRequest = { CATALOG_CACHE_ISOLATE_MS: '0' };
+    // The create told this isolate, which then waits out its check interval before polling.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const gate = deferred();
+    const issued = deferred();
+    let held = false;
+    const restore = interceptD1({
+      prepare: (query, prepare) => {
+        const statement = prepare(query);
+        if (held || !PRODUCTS_QUERY.test(query)) return statement;
+        held = true;
+        return answeredLate(statement, gate.promise, issued.resolve);
+      },
+    });
+    try {
+      const before = viaWorker(path, {}, everyRequest);
+      await issued.promise;
+      // Not through the API: only the feed records it.
+      await env.DB.prepare('UPDATE products SET price_cents = 950 WHERE id = ?').bind(product.id).run();
+      // Polls the feed, which names the product, then waits for the first read, still in flight.
+      const after = viaWorker(path, {}, everyRequest);
+      await until(() => sharedReadWaiters() === 1);
+      gate.resolve();
+      expect(JSON.parse((await before).body).price).toBe('8.00');
+      expect(JSON.parse((await after).body).price).toBe('9.50');
+      expect(JSON.parse((await viaWorker(path, {}, everyRequest)).body).price).toBe('9.50');
     } finally {
       restore();
     }

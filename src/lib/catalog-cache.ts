@@ -120,7 +120,14 @@ const lru = new ByteLru();
  * so a burst for one page (a cold start, or a popular product just after a write) costs one read,
  * not one per request. Only a copy the reader keeps is shared.
  */
-const filling = new Map<string, Promise<Entry | undefined>>();
+const filling = new Map<string, Promise<Filled | undefined>>();
+/** Requests now waiting for another request's read (`filling`). */
+let waitingForShare = 0;
+/** A copy a reader kept, and the feed seq it is at least as new as. */
+interface Filled {
+  entry: Entry;
+  seq: number;
+}
 let generation: { value: string; checkedUntil: number } | undefined;
 /**
  * When this isolate last invalidated each detail key (ms). A copy read from D1 before that
@@ -314,14 +321,19 @@ export function catalogCache(kind: CachedKind) {
     if (held) return answer(held, ifNoneMatch, 'hit-isolate');
     const pending = filling.get(key);
     if (pending) {
-      // Another request in this isolate is reading this copy now: share its read, unless a
-      // write here moved the generation since that read began (a detail's key does not carry it).
-      const entry = await pending;
-      if (entry && entry.generation === locationPart(current)) return answer(entry, ifNoneMatch, 'hit-isolate');
+      // Another request in this isolate is reading this copy now: share its read, unless a write
+      // here moved the generation since that read began (a detail's key does not carry it), or
+      // the feed has since named a change the copy may predate.
+      waitingForShare++;
+      const shared = await pending;
+      waitingForShare--;
+      if (shared && shared.entry.generation === locationPart(current) && currentForFeed(key, shared.seq)) {
+        return answer(shared.entry, ifNoneMatch, 'hit-isolate');
+      }
       // Nothing to share (not a 200, a write landed meanwhile, or an older copy): read for ourselves.
     }
-    let settle: (entry: Entry | undefined) => void = () => undefined;
-    const filled = new Promise<Entry | undefined>((resolve) => {
+    let settle: (filled: Filled | undefined) => void = () => undefined;
+    const filled = new Promise<Filled | undefined>((resolve) => {
       settle = resolve;
     });
     if (!filling.has(key)) filling.set(key, filled);
@@ -341,7 +353,7 @@ export function catalogCache(kind: CachedKind) {
         const body = await shared.text();
         const entry = { body, etag: shared.headers.get('ETag') ?? '', freshUntil: sharedFilledAt + ttlMs, generation: locationPart(current), bytes: body.length };
         lru.set(key, entry, settings.maxBytes);
-        settle(entry);
+        settle({ entry, seq: sharedSeq });
         return answer(entry, ifNoneMatch, 'hit-location');
       }
 
@@ -358,7 +370,7 @@ export function catalogCache(kind: CachedKind) {
       if (refused(key, now, settings, Date.now())) return;
       const entry = { body, etag, freshUntil: now + ttlMs, generation: locationPart(current), bytes: body.length };
       lru.set(key, entry, settings.maxBytes);
-      settle(entry);
+      settle({ entry, seq: fillSeq });
       const remaining = Math.max(1, Math.floor((now + ttlMs - Date.now()) / 1000));
       const stored = new Response(body, {
         headers: {
@@ -472,6 +484,11 @@ export function invalidateCatalog(env: Bindings, productIds: number[]): Promise<
   return Promise.all(productIds.map((id) => caches.default.delete(detailKey(id))))
     .then(() => caches.default.put(GENERATION_KEY, new Response(next, { headers: { 'Cache-Control': 'public, max-age=86400' } })))
     .then(() => undefined);
+}
+
+/** For tests and diagnostics: how many requests are waiting for another request's read now. */
+export function sharedReadWaiters(): number {
+  return waitingForShare;
 }
 
 /** For tests and diagnostics. */
