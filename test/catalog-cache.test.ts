@@ -448,6 +448,39 @@ describe('catalog change feed', () => {
     }
   });
 
+  it('does not keep a read that a poll meanwhile found older than a change', async () => {
+    const [product, other] = [await createProduct(admin, { price: '8.00' }), await createProduct(admin)];
+    const path = `/products/${product.id}/`;
+    const everyRequest = { CATALOG_CACHE_ISOLATE_MS: '0' };
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const gate = deferred();
+    const issued = deferred();
+    let held = false;
+    const restore = interceptD1({
+      prepare: (query, prepare) => {
+        const statement = prepare(query);
+        if (held || !PRODUCTS_QUERY.test(query)) return statement;
+        held = true;
+        return answeredLate(statement, gate.promise, issued.resolve);
+      },
+    });
+    try {
+      const before = viaWorker(path, {}, everyRequest);
+      await issued.promise;
+      await env.DB.prepare('UPDATE products SET price_cents = 950 WHERE id = ?').bind(product.id).run();
+      // Another read polls the feed, which names the product, while the first read is in flight.
+      expect((await viaWorker(`/products/${other.id}/`, {}, everyRequest)).status).toBe(200);
+      gate.resolve();
+      expect(JSON.parse((await before).body).price).toBe('8.00');
+      // No change since that poll: the next one names nothing, so only the refusal to keep the old copy shows 9.50.
+      const next = await viaWorker(path, {}, everyRequest);
+      expect(JSON.parse(next.body).price).toBe('9.50');
+      expect(next.headers['x-cache']).toBe('miss');
+    } finally {
+      restore();
+    }
+  });
+
   it('keeps answering catalog reads when the feed cannot be read', async () => {
     const product = await createProduct(admin, { price: '2.00' });
     const restore = interceptD1({

@@ -352,8 +352,11 @@ export function catalogCache(kind: CachedKind) {
       ) {
         const body = await shared.text();
         const entry = { body, etag: shared.headers.get('ETag') ?? '', freshUntil: sharedFilledAt + ttlMs, generation: locationPart(current), bytes: body.length };
-        lru.set(key, entry, settings.maxBytes);
-        settle({ entry, seq: sharedSeq });
+        // Kept only if nothing this isolate learnt meanwhile (a write here, a poll of the feed) makes it suspect.
+        if (!refused(key, sharedFilledAt, settings, Date.now()) && currentForFeed(key, sharedSeq)) {
+          lru.set(key, entry, settings.maxBytes);
+          settle({ entry, seq: sharedSeq });
+        }
         return answer(entry, ifNoneMatch, 'hit-location');
       }
 
@@ -366,8 +369,9 @@ export function catalogCache(kind: CachedKind) {
       const body = await c.res.clone().text();
       const etag = await strongEtag(body);
       c.res = answer({ body, etag }, ifNoneMatch, 'miss');
-      // A write that landed while this read ran makes the copy suspect: answer it, keep it nowhere.
-      if (refused(key, now, settings, Date.now())) return;
+      // A write that landed while this read ran, here or (as the feed told a poll meanwhile)
+      // elsewhere, makes the copy suspect: answer it, keep it nowhere.
+      if (refused(key, now, settings, Date.now()) || !currentForFeed(key, fillSeq)) return;
       const entry = { body, etag, freshUntil: now + ttlMs, generation: locationPart(current), bytes: body.length };
       lru.set(key, entry, settings.maxBytes);
       settle({ entry, seq: fillSeq });
