@@ -177,26 +177,16 @@ describe('catalog read cache', () => {
   it("never shares a read that began before this isolate's write with a request that came after it", async () => {
     const product = await createProduct(admin, { price: '5.00' });
     const path = `/products/${product.id}/`;
-    const gate = deferred();
-    const issued = deferred();
-    let held = false;
-    const restore = interceptD1({
-      prepare: (query, prepare) => {
-        const statement = prepare(query);
-        if (held || !PRODUCTS_QUERY.test(query)) return statement;
-        held = true;
-        return answeredLate(statement, gate.promise, issued.resolve);
-      },
-    });
+    const { issued, release, restore } = holdFirstProductRead();
     try {
       // Its product read runs now, before the edit, and answers once the gate opens.
       const before = viaApp(path);
-      await issued.promise;
+      await issued;
       await call('PATCH', path, { token: admin.access, body: { price: '7.25' } });
       // Arrives while that read is still in flight, and waits for it.
       const after = viaApp(path);
       await until(() => sharedReadWaiters() === 1);
-      gate.resolve();
+      release();
       expect(JSON.parse((await before).body).price).toBe('5.00');
       const edited = await after;
       expect(JSON.parse(edited.body).price).toBe('7.25');
@@ -222,6 +212,26 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
     resolve = settle;
   });
   return { promise, resolve };
+}
+
+/**
+ * Holds the worker's next read of the products table: it runs when asked, but its results reach
+ * the worker only on `release()`. `issued` settles once it has been asked for. Every query after
+ * it passes untouched; `restore()` ends the interception.
+ */
+function holdFirstProductRead(): { issued: Promise<void>; release: () => void; restore: () => void } {
+  const gate = deferred();
+  const issued = deferred();
+  let held = false;
+  const restore = interceptD1({
+    prepare: (query, prepare) => {
+      const statement = prepare(query);
+      if (held || !PRODUCTS_QUERY.test(query)) return statement;
+      held = true;
+      return answeredLate(statement, gate.promise, issued.resolve);
+    },
+  });
+  return { issued: issued.promise, release: gate.resolve, restore };
 }
 
 /** A query that reads the products table (drizzle quotes table names). */
@@ -420,26 +430,16 @@ describe('catalog change feed', () => {
     const everyRequest = { CATALOG_CACHE_ISOLATE_MS: '0' };
     // The create told this isolate, which then waits out its check interval before polling.
     await new Promise((resolve) => setTimeout(resolve, 1100));
-    const gate = deferred();
-    const issued = deferred();
-    let held = false;
-    const restore = interceptD1({
-      prepare: (query, prepare) => {
-        const statement = prepare(query);
-        if (held || !PRODUCTS_QUERY.test(query)) return statement;
-        held = true;
-        return answeredLate(statement, gate.promise, issued.resolve);
-      },
-    });
+    const { issued, release, restore } = holdFirstProductRead();
     try {
       const before = viaWorker(path, {}, everyRequest);
-      await issued.promise;
+      await issued;
       // Not through the API: only the feed records it.
       await env.DB.prepare('UPDATE products SET price_cents = 950 WHERE id = ?').bind(product.id).run();
       // Polls the feed, which names the product, then waits for the first read, still in flight.
       const after = viaWorker(path, {}, everyRequest);
       await until(() => sharedReadWaiters() === 1);
-      gate.resolve();
+      release();
       expect(JSON.parse((await before).body).price).toBe('8.00');
       expect(JSON.parse((await after).body).price).toBe('9.50');
       expect(JSON.parse((await viaWorker(path, {}, everyRequest)).body).price).toBe('9.50');
@@ -453,24 +453,14 @@ describe('catalog change feed', () => {
     const path = `/products/${product.id}/`;
     const everyRequest = { CATALOG_CACHE_ISOLATE_MS: '0' };
     await new Promise((resolve) => setTimeout(resolve, 1100));
-    const gate = deferred();
-    const issued = deferred();
-    let held = false;
-    const restore = interceptD1({
-      prepare: (query, prepare) => {
-        const statement = prepare(query);
-        if (held || !PRODUCTS_QUERY.test(query)) return statement;
-        held = true;
-        return answeredLate(statement, gate.promise, issued.resolve);
-      },
-    });
+    const { issued, release, restore } = holdFirstProductRead();
     try {
       const before = viaWorker(path, {}, everyRequest);
-      await issued.promise;
+      await issued;
       await env.DB.prepare('UPDATE products SET price_cents = 950 WHERE id = ?').bind(product.id).run();
       // Another read polls the feed, which names the product, while the first read is in flight.
       expect((await viaWorker(`/products/${other.id}/`, {}, everyRequest)).status).toBe(200);
-      gate.resolve();
+      release();
       expect(JSON.parse((await before).body).price).toBe('8.00');
       // No change since that poll: the next one names nothing, so only the refusal to keep the old copy shows 9.50.
       const next = await viaWorker(path, {}, everyRequest);
