@@ -70,8 +70,9 @@ let n = 0;
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {
     n += 1;
-    if (new URL(request.url).pathname === '/checkout') return Response.json(await checkout(env, n));
-    const write = new URL(request.url).pathname === '/d1-do';
+    const path = new URL(request.url).pathname;
+    if (path === '/checkout') return Response.json(await checkout(env, n));
+    const write = path === '/d1-do';
     const row = await env.DB.withSession(write ? 'first-primary' : 'first-unconstrained')
       .prepare('SELECT ?1 AS id')
       .bind(n)
