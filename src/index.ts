@@ -25,7 +25,7 @@ async function scheduled(controller: ScheduledController, env: Bindings, _ctx: E
 // A public catalog read this isolate already holds is answered without running the app
 // (src/lib/catalog-cache.ts says how it stays identical to the app's own answer).
 async function fetch(request: Request, env: Bindings, ctx: ExecutionContext): Promise<Response> {
-  const held = answerFromIsolate(request, env);
+  const held = answerFromIsolate(request, env, ctx);
   if (held) return held;
   const response = await (app ??= createApp()).fetch(request, env, ctx);
   learnHeaders(request, response);

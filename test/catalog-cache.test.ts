@@ -362,6 +362,101 @@ describe('answers from the isolate without running the app', () => {
   });
 });
 
+describe("the location's cache admits a copy on its second request", () => {
+  /** The location's copy of a product's detail, if it holds one. */
+  const locationCopy = (id: number) => caches.default.match(`https://catalog-cache.edgeshop.internal/detail/${id}`);
+
+  it('does not write a copy read once; writes it, once, when the isolate is asked for it again', async () => {
+    const product = await createProduct(admin, { price: '4.00' });
+    const path = `/products/${product.id}/`;
+    const started = Date.now();
+    const first = await viaApp(path);
+    expect(first.headers['x-cache']).toBe('miss');
+    expect(await locationCopy(product.id)).toBeUndefined();
+
+    const second = await viaApp(path);
+    expect(second.headers['x-cache']).toBe('hit-isolate');
+    const copy = await locationCopy(product.id);
+    expect(copy).toBeDefined();
+    expect(await copy!.text()).toBe(first.body);
+    expect(copy!.headers.get('ETag')).toBe(first.headers['etag']);
+    // Stamped with the moment of the D1 read, not of the put: its TTL runs from the read.
+    const filledAt = Number(copy!.headers.get('X-Filled-At'));
+    expect(filledAt).toBeGreaterThanOrEqual(started);
+    expect(filledAt).toBeLessThanOrEqual(Date.parse(second.headers['date'] ?? '') || Date.now());
+    expect(copy!.headers.get('X-Feed-Seq')).toMatch(/^[0-9]+$/);
+
+    // Once: a third request does not write it again.
+    await caches.default.delete(`https://catalog-cache.edgeshop.internal/detail/${product.id}`);
+    expect((await viaApp(path)).headers['x-cache']).toBe('hit-isolate');
+    expect(await locationCopy(product.id)).toBeUndefined();
+  });
+
+  it('is admitted by an answer that skips the app, too', async () => {
+    // An answer from the app teaches the shortcut its headers.
+    const taught = await createProduct(admin);
+    await viaWorker(`/products/${taught.id}/`);
+    expect((await viaWorker(`/products/${taught.id}/`)).headers['x-cache']).toBe('hit-isolate');
+
+    const product = await createProduct(admin);
+    const first = await viaWorker(`/products/${product.id}/`);
+    expect(first.headers['x-cache']).toBe('miss');
+    expect(await locationCopy(product.id)).toBeUndefined();
+    const second = await viaWorker(`/products/${product.id}/`);
+    expect(second.fast).toBe(1);
+    expect(await (await locationCopy(product.id))?.text()).toBe(first.body);
+  });
+
+  it('is admitted by a request that shared the first read', async () => {
+    const product = await createProduct(admin);
+    const path = `/products/${product.id}/`;
+    const { issued, release, restore } = holdFirstProductRead();
+    try {
+      const first = viaApp(path);
+      await issued;
+      const follower = viaApp(path);
+      await until(() => sharedReadWaiters() === 1);
+      release();
+      expect((await first).headers['x-cache']).toBe('miss');
+      expect((await follower).headers['x-cache']).toBe('hit-isolate');
+      expect(await (await locationCopy(product.id))?.text()).toBe((await first).body);
+    } finally {
+      restore();
+    }
+  });
+
+  it('is written at the second miss when the copy left memory first, and then answers from the location (hit-location)', async () => {
+    const product = await createProduct(admin, { price: '3.00' });
+    const path = `/products/${product.id}/`;
+    // An isolate that holds nothing in memory: every read goes past it.
+    const noMemory = { CATALOG_CACHE_MAX_BYTES: '1' };
+    const first = await viaWorker(path, {}, noMemory);
+    expect(first.headers['x-cache']).toBe('miss');
+    expect(await locationCopy(product.id)).toBeUndefined();
+    const second = await viaWorker(path, {}, noMemory);
+    expect(second.headers['x-cache']).toBe('miss');
+    expect(await (await locationCopy(product.id))?.text()).toBe(second.body);
+    const third = await viaWorker(path, {}, noMemory);
+    expect(third.headers['x-cache']).toBe('hit-location');
+    expect(third.body).toBe(second.body);
+    expect(third.headers['etag']).toBe(second.headers['etag']);
+    expect(JSON.parse(third.body).price).toBe('3.00');
+  });
+
+  it('never writes a copy that an edit replaced before its second request; the edited one goes at once', async () => {
+    const product = await createProduct(admin, { price: '5.00' });
+    const path = `/products/${product.id}/`;
+    expect(JSON.parse((await viaApp(path)).body).price).toBe('5.00');
+    await call('PATCH', path, { token: admin.access, body: { price: '6.00' } });
+    expect(await locationCopy(product.id)).toBeUndefined();
+    // Its second request: a miss (the edit dropped the copy), so the new copy is written now.
+    const edited = await viaApp(path);
+    expect(edited.headers['x-cache']).toBe('miss');
+    expect(JSON.parse(edited.body).price).toBe('6.00');
+    expect(JSON.parse((await (await locationCopy(product.id))!.text())).price).toBe('6.00');
+  });
+});
+
 describe('catalog change feed', () => {
   const changesOf = async (id: number) =>
     (await env.DB.prepare('SELECT seq, changed_at FROM catalog_changes WHERE product_id = ? ORDER BY seq').bind(id).all<{ seq: number; changed_at: number }>())

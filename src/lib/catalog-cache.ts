@@ -7,7 +7,8 @@ import { logLine, logs } from './log.ts';
 /**
  * A read-through cache for the public catalog reads (product detail, lists, search,
  * categories): an LRU in the isolate's memory, bounded in bytes, in front of the Cache API of
- * the Cloudflare location, in front of D1.
+ * the Cloudflare location, in front of D1. A copy read from D1 goes to the location's cache on
+ * its second request in the isolate, not its first (`admit`): a copy read once is not written.
  *
  * Consistency:
  * - a catalog write (product create/update/delete, stock taken at checkout or returned at
@@ -64,6 +65,12 @@ interface Entry {
   /** The generation it was filled under (detail entries; a collection's key carries its own). */
   generation: string;
   bytes: number;
+  /**
+   * Set on a copy read from D1 here that is not in the location's cache yet: when it was read
+   * and the feed seq it is at least as new as. Its next request in this isolate puts it there
+   * (`admit`), and clears this.
+   */
+  unshared?: { filledAt: number; seq: number } | undefined;
 }
 
 /** Least recently used first out, bounded by the bytes of the bodies it holds. */
@@ -123,6 +130,18 @@ const lru = new ByteLru();
 const filling = new Map<string, Promise<Filled | undefined>>();
 /** Requests now waiting for another request's read (`filling`). */
 let waitingForShare = 0;
+/**
+ * Admission to the location's cache, on the second request: a copy read from D1 is put there
+ * when this isolate is asked for it again (a hit on its copy in memory, a request that shared
+ * its read, or a second miss once the copy has left memory), not when it is first read. Most
+ * of a large catalog's detail pages are read once in a while (a long tail), and a put for each
+ * is a write that no one reads: it costs the worker the copy's Response and the location's
+ * cache its room, and pushes out copies that are read. The keys read from D1 once and not put
+ * yet, oldest first, at most `MAX_SEEN_ONCE`.
+ */
+const seenOnce = new Set<string>();
+const MAX_SEEN_ONCE = 10_000;
+
 /** A copy a reader kept, and the feed seq it is at least as new as. */
 interface Filled {
   entry: Entry;
@@ -300,6 +319,34 @@ function answer(entry: Pick<Entry, 'body' | 'etag'>, ifNoneMatch: string | undef
   return new Response(entry.body, { status: 200, headers: { ...headers, 'Content-Type': 'application/json' } });
 }
 
+/** The location's copy of a body read from D1 at `filledAt`, at least as new as feed seq `seq`. */
+function locationCopy(body: string, etag: string, filledAt: number, seq: number, ttlMs: number, now: number): Response {
+  const remaining = Math.max(1, Math.floor((filledAt + ttlMs - now) / 1000));
+  return new Response(body, {
+    headers: {
+      'Content-Type': 'application/json',
+      ETag: etag,
+      [FILLED_AT_HEADER]: String(filledAt),
+      [FEED_SEQ_HEADER]: String(seq),
+      'Cache-Control': `public, max-age=${remaining}`,
+    },
+  });
+}
+
+/**
+ * A second request for a copy this isolate read from D1 and holds: the copy goes to the
+ * location's cache now (once), unless a write this isolate has learnt of since makes it suspect.
+ */
+function admit(key: string, entry: Entry, settings: CacheSettings, waitUntil: (promise: Promise<unknown>) => void): void {
+  const pending = entry.unshared;
+  if (pending === undefined) return;
+  entry.unshared = undefined;
+  seenOnce.delete(key);
+  const now = Date.now();
+  if (refused(key, pending.filledAt, settings, now) || !currentForFeed(key, pending.seq)) return;
+  waitUntil(caches.default.put(key, locationCopy(entry.body, entry.etag, pending.filledAt, pending.seq, settings.ttlSeconds * 1000, now)));
+}
+
 export type CachedKind = 'detail' | 'collection';
 
 /** Route middleware for a public catalog read. */
@@ -317,8 +364,12 @@ export function catalogCache(kind: CachedKind) {
     const ifNoneMatch = c.req.header('If-None-Match');
     const ttlMs = settings.ttlSeconds * 1000;
 
+    const waitUntil = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);
     const held = lru.get(key, now, kind === 'detail' ? locationPart(current) : undefined);
-    if (held) return answer(held, ifNoneMatch, 'hit-isolate');
+    if (held) {
+      admit(key, held, settings, waitUntil);
+      return answer(held, ifNoneMatch, 'hit-isolate');
+    }
     const pending = filling.get(key);
     if (pending) {
       // Another request in this isolate is reading this copy now: share its read, unless a write
@@ -328,6 +379,7 @@ export function catalogCache(kind: CachedKind) {
       const shared = await pending;
       waitingForShare--;
       if (shared && shared.entry.generation === locationPart(current) && currentForFeed(key, shared.seq)) {
+        admit(key, shared.entry, settings, waitUntil);
         return answer(shared.entry, ifNoneMatch, 'hit-isolate');
       }
       // Nothing to share (not a 200, a write landed meanwhile, or an older copy): read for ourselves.
@@ -372,20 +424,28 @@ export function catalogCache(kind: CachedKind) {
       // A write that landed while this read ran, here or (as the feed told a poll meanwhile)
       // elsewhere, makes the copy suspect: answer it, keep it nowhere.
       if (refused(key, now, settings, Date.now()) || !currentForFeed(key, fillSeq)) return;
-      const entry = { body, etag, freshUntil: now + ttlMs, generation: locationPart(current), bytes: body.length };
+      // Read from D1 here before, and not put since (its copy left memory first): a second
+      // request, so the location's cache gets it now. Otherwise it waits for one (`admit`).
+      const again = seenOnce.delete(key);
+      const entry: Entry = {
+        body,
+        etag,
+        freshUntil: now + ttlMs,
+        generation: locationPart(current),
+        bytes: body.length,
+        unshared: again ? undefined : { filledAt: now, seq: fillSeq },
+      };
       lru.set(key, entry, settings.maxBytes);
       settle({ entry, seq: fillSeq });
-      const remaining = Math.max(1, Math.floor((now + ttlMs - Date.now()) / 1000));
-      const stored = new Response(body, {
-        headers: {
-          'Content-Type': 'application/json',
-          ETag: etag,
-          [FILLED_AT_HEADER]: String(now),
-          [FEED_SEQ_HEADER]: String(fillSeq),
-          'Cache-Control': `public, max-age=${remaining}`,
-        },
-      });
-      c.executionCtx.waitUntil(caches.default.put(key, stored));
+      if (again) {
+        waitUntil(caches.default.put(key, locationCopy(body, etag, now, fillSeq, ttlMs, Date.now())));
+      } else {
+        seenOnce.add(key);
+        for (const oldest of seenOnce) {
+          if (seenOnce.size <= MAX_SEEN_ONCE) break;
+          seenOnce.delete(oldest);
+        }
+      }
     } finally {
       settle(undefined);
       if (filling.get(key) === filled) filling.delete(key);
@@ -411,7 +471,7 @@ export function catalogCache(kind: CachedKind) {
  * - when the app would log the read (LOG_LEVEL=debug), the app answers it.
  * Anything else returns undefined, and the app handles the request as usual.
  */
-export function answerFromIsolate(request: Request, env: Bindings): Response | undefined {
+export function answerFromIsolate(request: Request, env: Bindings, ctx: ExecutionContext): Response | undefined {
   if (request.method !== 'GET') return undefined;
   const headers = request.headers;
   if (headers.has('Authorization') || headers.has(BOOKMARK_HEADER) || headers.has(REQUEST_ID_HEADER)) return undefined;
@@ -425,9 +485,11 @@ export function answerFromIsolate(request: Request, env: Bindings): Response | u
   if (settings.ttlSeconds === 0 || logs(env, 'debug')) return undefined;
   const id = route[1] === undefined ? undefined : Number(route[1]);
   const kind: CachedKind = id === undefined ? 'collection' : 'detail';
-  const entry = lru.get(keyOf(kind, url, id, generation.value), now, kind === 'detail' ? locationPart(generation.value) : undefined);
+  const key = keyOf(kind, url, id, generation.value);
+  const entry = lru.get(key, now, kind === 'detail' ? locationPart(generation.value) : undefined);
   if (entry === undefined) return undefined;
   fastAnswers++;
+  admit(key, entry, settings, (promise) => ctx.waitUntil(promise));
   // A record, not a list of pairs: workerd converts a record of 20 headers about as fast as one
   // header, and a list of 20 pairs at a third of the speed (measured: 12,400 and 7,900 answers/s).
   const own = { ...template, [REQUEST_ID_HEADER]: crypto.randomUUID(), ETag: entry.etag, 'Cache-Control': CLIENT_CACHE_CONTROL, 'X-Cache': 'hit-isolate' };
