@@ -5,7 +5,7 @@
 // measures nothing. Results also go to bench-results.json.
 //   npm run bench -- --duration 10 --connections 10 --warmup 2
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -21,10 +21,35 @@ import { seed } from './seed.ts';
 
 const PRODUCTS = 10_000;
 const GOAL_SEARCH_P99_MS = 50;
-const PATHS: { path: ServingPath; title: string }[] = [
-  { path: 'wrangler-dev', title: 'wrangler dev: Node proxy in front of workerd (npm run dev)' },
-  { path: 'miniflare', title: 'Miniflare directly on the built bundle, no proxy (npm start)' },
+/** Where a server's local state (D1, Durable Objects, Cache API) lives: the project's `.wrangler/state`, or a copy in RAM. */
+type Storage = 'disk' | 'ram';
+interface Section {
+  path: ServingPath;
+  storage: Storage;
+  title: string;
+}
+const SECTIONS: Section[] = [
+  { path: 'wrangler-dev', storage: 'disk', title: 'wrangler dev: Node proxy in front of workerd (npm run dev)' },
+  { path: 'miniflare', storage: 'disk', title: 'Miniflare directly on the built bundle, no proxy (npm start)' },
+  { path: 'miniflare', storage: 'ram', title: 'npm start with its local state in RAM (tmpfs): the storage-bound targets without the disk' },
 ];
+/**
+ * Locally, Miniflare's D1 ends every query, reads included, in an `fsync`, and the Cache API and
+ * the cart objects commit to SQLite files too, all on workerd's one thread: misses and writes
+ * wait on this VM's disk. The `ram` section serves the same bundle from a copy of the state on a
+ * tmpfs (`npm start -- --persist-to`), for the targets that touch storage: the cold mixed
+ * workload, the writes and the floors. Production D1 does not fsync on the worker's machine.
+ */
+const RAM_WORKERS: WorkerName[] = ['edgeshop', 'edgeshop-nocache', 'floor'];
+const TMPFS_MAGIC = 0x01021994;
+/** A tmpfs to hold the `ram` section's state, or undefined (that section is then skipped). */
+function ramDisk(): string | undefined {
+  try {
+    return statfsSync('/dev/shm').type === TMPFS_MAGIC ? '/dev/shm' : undefined;
+  } catch {
+    return undefined;
+  }
+}
 // Clear of the 8787 that `npm run dev` and `npm start` use by default.
 const PORTS: Record<ServingPath, Record<WorkerName, number>> = {
   'wrangler-dev': { edgeshop: 8801, 'edgeshop-nocache': 8807, bare: 8802, 'bare-assets': 8805, floor: 8809 },
@@ -36,6 +61,7 @@ const LOCATION_CACHE = join(root, '.wrangler', 'state', 'v3', 'cache');
 
 interface Run extends Measurement {
   path: ServingPath;
+  storage: Storage;
   worker: WorkerName;
 }
 
@@ -169,19 +195,33 @@ function report(runs: Run[], facts: ReturnType<typeof machine>, load: LoadOption
     '| target | before req/s (p99 ms) | after req/s (p99 ms) | after / before |',
     '|---|---|---|---|',
     ...Object.entries(BEFORE_REFERENCE).map(([target, [rps, p99]]) => {
-      const after = runs.find((r) => r.path === 'miniflare' && r.worker === 'edgeshop' && r.target === target);
+      const after = runs.find((r) => r.path === 'miniflare' && r.storage === 'disk' && r.worker === 'edgeshop' && r.target === target);
       return after
         ? `| ${target} | ${rps} (${p99}) | ${after.requestsPerSec.toFixed(0)} (${after.latencyMs.p99}) | ${(after.requestsPerSec / rps).toFixed(2)} |`
         : `| ${target} | ${rps} (${p99}) | not measured | |`;
     }),
   ];
-  for (const { path, title } of PATHS) {
-    const on = runs.filter((r) => r.path === path);
+  for (const { path, storage, title } of SECTIONS) {
+    const on = runs.filter((r) => r.path === path && r.storage === storage);
+    if (on.length === 0) {
+      lines.push('', `## ${title}`, '', 'Not measured: /dev/shm is not a tmpfs on this machine.');
+      continue;
+    }
     const bare = on.find((r) => r.worker === 'bare');
     lines.push(
       '',
       `## ${title}`,
       '',
+      ...(storage === 'ram'
+        ? [
+            'The same bundle and serving path, with the whole local state (the catalog copied from `.wrangler/state`, the',
+            'cart objects, the location\'s cache) in a tmpfs folder (`npm start -- --no-seed --persist-to`). Locally every D1',
+            'query, reads included, ends in an `fsync`, and so do the commits of the cart objects and the Cache API: the',
+            'sections above wait on this VM\'s disk for every miss and write. Here they do not, as a D1 read does not in',
+            'production. Only the targets that touch storage are measured, with their baselines.',
+            '',
+          ]
+        : []),
       '| target | req/s | p50 ms | p99 ms | closed loop p50 / p99 / p99.9 ms | cache off req/s (p99; closed-loop p99) | cached / off | / bare worker | DRF req/s | / DRF |',
       '|---|---|---|---|---|---|---|---|---|---|',
     );
@@ -229,48 +269,60 @@ async function main(): Promise<number> {
   const vars = readDevVars();
   const admin = { username: vars['ADMIN_USERNAME'] || 'admin', password: vars['ADMIN_PASSWORD'] || 'admin-password-change-me' };
   const runs: Run[] = [];
-  for (const { path } of PATHS) {
-    for (const worker of WORKERS) {
-      // "Cold" means the location's cache too: the Cache API's local store outlives the server, and
-      // an earlier run (or target) would leave copies in it that the cold run then hits.
-      if (worker.startsWith('edgeshop')) rmSync(LOCATION_CACHE, { recursive: true, force: true });
-      // Writes the last server left to the kernel (the Cache API's files, deletions) are flushed
-      // now, not in the background while this server waits on its own fsyncs.
-      execFileSync('sync');
-      // One server at a time: nothing else competes for the two cores while it is measured.
-      const server = await startServer(path, worker, PORTS[path][worker]);
-      // The closed-loop latency probe (load.ts) on npm start, for the app, its cache-off baseline and
-      // the bare worker; not after the cold run, which the probe would no longer find cold.
-      const probe = path === 'miniflare' && (worker === 'edgeshop' || worker === 'edgeshop-nocache' || worker === 'bare');
-      const record = async (target: ReturnType<typeof mixed>, options: LoadOptions = { ...load, closedLoop: probe }) => {
-        console.log(`measuring ${target.name} on ${worker} via ${path} (${server.url})`);
-        runs.push({ path, worker, ...(await measure(server.url, target, options)) });
-      };
-      try {
-        // Cold first, on a fresh server: no warm-up, so the run starts from empty caches.
-        if (worker.startsWith('edgeshop')) await record(mixed(ids, worker, 'mixed (cold)'), { ...load, warmup: 0, closedLoop: false });
-        for (const target of targets(ids, worker)) await record(target);
-        if (worker.startsWith('edgeshop')) await record(mixed(ids, worker, 'mixed (warm)'));
-        if (worker === 'edgeshop') {
-          console.log(`measuring cart-add and checkout on ${path} (${server.url})`);
-          const fixture = await prepareWrites(server.url, admin, Math.max(50, load.connections));
-          try {
-            for (const run of await measureWrites(server.url, fixture, load)) runs.push({ path, worker, ...run });
-          } finally {
-            await fixture.cleanup();
+  const tmpfs = ramDisk();
+  if (!tmpfs) console.warn('/dev/shm is not a tmpfs: the section with the state in RAM is skipped');
+  for (const { path, storage } of SECTIONS) {
+    if (storage === 'ram' && !tmpfs) continue;
+    // The ram section's state: a copy of the catalog (D1) on the tmpfs, the rest made there as it runs.
+    const ram = storage === 'ram' && tmpfs ? mkdtempSync(join(tmpfs, 'edgeshop-bench-')) : undefined;
+    try {
+      if (ram) cpSync(join(root, '.wrangler', 'state', 'v3', 'd1'), join(ram, 'app', 'v3', 'd1'), { recursive: true });
+      for (const worker of ram ? RAM_WORKERS : WORKERS) {
+        const persistTo = ram && join(ram, worker === 'floor' ? 'floor' : 'app');
+        // "Cold" means the location's cache too: the Cache API's local store outlives the server, and
+        // an earlier run (or target) would leave copies in it that the cold run then hits.
+        if (worker.startsWith('edgeshop')) rmSync(persistTo ? join(persistTo, 'v3', 'cache') : LOCATION_CACHE, { recursive: true, force: true });
+        // Writes the last server left to the kernel (the Cache API's files, deletions) are flushed
+        // now, not in the background while this server waits on its own fsyncs.
+        execFileSync('sync');
+        // One server at a time: nothing else competes for the two cores while it is measured.
+        const server = await startServer(path, worker, PORTS[path][worker], persistTo);
+        // The closed-loop latency probe (load.ts) on npm start, for the app, its cache-off baseline and
+        // the bare worker; not after the cold run, which the probe would no longer find cold.
+        const probe = path === 'miniflare' && !ram && (worker === 'edgeshop' || worker === 'edgeshop-nocache' || worker === 'bare');
+        const record = async (target: ReturnType<typeof mixed>, options: LoadOptions = { ...load, closedLoop: probe }) => {
+          console.log(`measuring ${target.name} on ${worker} via ${path}, state on ${storage} (${server.url})`);
+          runs.push({ path, storage, worker, ...(await measure(server.url, target, options)) });
+        };
+        try {
+          // Cold first, on a fresh server: no warm-up, so the run starts from empty caches.
+          if (worker.startsWith('edgeshop')) await record(mixed(ids, worker, 'mixed (cold)'), { ...load, warmup: 0, closedLoop: false });
+          // In RAM, only what touches storage: the cold run above, the writes and the floors.
+          for (const target of !ram || worker === 'floor' ? targets(ids, worker) : []) await record(target);
+          if (worker.startsWith('edgeshop') && !ram) await record(mixed(ids, worker, 'mixed (warm)'));
+          if (worker === 'edgeshop') {
+            console.log(`measuring cart-add and checkout on ${path}, state on ${storage} (${server.url})`);
+            const fixture = await prepareWrites(server.url, admin, Math.max(50, load.connections));
+            try {
+              for (const run of await measureWrites(server.url, fixture, load)) runs.push({ path, storage, worker, ...run });
+            } finally {
+              await fixture.cleanup();
+            }
           }
+        } finally {
+          await server.stop();
         }
-      } finally {
-        await server.stop();
       }
+    } finally {
+      if (ram) rmSync(ram, { recursive: true, force: true });
     }
   }
 
-  for (const { path, title } of PATHS) console.log(`\n${title}\n${table(runs.filter((r) => r.path === path))}`);
+  for (const { path, storage, title } of SECTIONS) console.log(`\n${title}\n${table(runs.filter((r) => r.path === path && r.storage === storage))}`);
   writeFileSync(join(root, 'bench', 'results.md'), report(runs, facts, load, ids.length));
   console.log(`\nReport written to bench/results.md`);
 
-  const search = runs.find((r) => r.path === 'wrangler-dev' && r.worker === 'edgeshop' && r.target === 'search');
+  const search = runs.find((r) => r.path === 'wrangler-dev' && r.storage === 'disk' && r.worker === 'edgeshop' && r.target === 'search');
   const met = search !== undefined && search.latencyMs.p99 < GOAL_SEARCH_P99_MS;
 
   const failed = runs.filter((r) => r.non2xx > 0 || r.errors > 0 || r.timeouts > 0);

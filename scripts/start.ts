@@ -5,6 +5,7 @@
 //   npm start                                         prepare local state, build, serve
 //   node scripts/start.ts --no-seed --config <toml>   serve another config as is (the benchmark)
 //   npm start -- --var RATE_LIMIT_MULTIPLIER=1000     override a [vars] setting
+//   npm start -- --no-seed --persist-to <dir>         serve the state kept in <dir> (the benchmark's copy in RAM)
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -37,6 +38,11 @@ export interface ServeOptions {
   vars?: Record<string, string>;
   /** Seconds between cron firings (60, as the `* * * * *` schedule says; the chaos script uses 1). */
   cronEverySeconds?: number;
+  /**
+   * Where D1, Durable Object and Cache API data live, as `wrangler dev --persist-to`: `<dir>/v3`.
+   * By default the config's `.wrangler/state`, which `npm run dev` and the seed script use too.
+   */
+  persistTo?: string;
 }
 
 /**
@@ -58,7 +64,7 @@ function fireCrons(crons: string[], scheduled: (cron: string) => Promise<unknown
 
 const PROJECT_CONFIG = join(root, 'wrangler.toml');
 
-export async function serve({ configPath = PROJECT_CONFIG, port, host = '127.0.0.1', crons = false, vars = {}, cronEverySeconds }: ServeOptions): Promise<Server> {
+export async function serve({ configPath = PROJECT_CONFIG, port, host = '127.0.0.1', crons = false, vars = {}, cronEverySeconds, persistTo }: ServeOptions): Promise<Server> {
   configPath = resolve(configPath);
   const config = unstable_readConfig({ config: configPath });
   if (!config.main) throw new Error(`${configPath} has no main`);
@@ -110,7 +116,7 @@ export async function serve({ configPath = PROJECT_CONFIG, port, host = '127.0.0
       host,
       port: 0,
       // Where wrangler dev keeps D1 and Durable Object data: both commands see the same catalog.
-      resourcePersistencePath: join(stateDir, 'state', 'v3'),
+      resourcePersistencePath: join(persistTo === undefined ? join(stateDir, 'state') : resolve(persistTo), 'v3'),
       resourceTmpPath: join(stateDir, 'tmp'),
       // The fallback Request.cf instead of waiting up to 3 s to download one: no network here.
       cf: false,
@@ -152,15 +158,18 @@ if (import.meta.main) {
       seed: { type: 'boolean', default: true },
       var: { type: 'string', multiple: true },
       'cron-every': { type: 'string', default: '60' },
+      'persist-to': { type: 'string' },
     },
     allowNegative: true,
   });
+  // Seeding writes to .wrangler/state (through `wrangler d1 execute --local`), not to another folder.
+  if (values['persist-to'] !== undefined && values.seed) throw new Error('--persist-to serves a state as it is: add --no-seed');
   // The same local preparation as `npm run dev`: migrations, admin, demo catalog, .dev.vars.
   if (values.seed) await seed();
   const port = Number(process.env['PORT'] ?? '8787');
   // `--var NAME=value`, repeatable, as `wrangler dev --var NAME:value`.
   const vars = Object.fromEntries((values.var ?? []).map((v) => [v.slice(0, v.indexOf('=')), v.slice(v.indexOf('=') + 1)]));
-  const server = await serve({ configPath: values.config, port, crons: true, vars, cronEverySeconds: Number(values['cron-every']) });
+  const server = await serve({ configPath: values.config, port, crons: true, vars, cronEverySeconds: Number(values['cron-every']), persistTo: values['persist-to'] });
   console.log(`Serving ${server.url} (built bundle on workerd, direct socket, no dev proxy)`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {

@@ -58,22 +58,31 @@ function isRunning(child: ChildProcess): boolean {
   return child.exitCode === null && child.signalCode === null;
 }
 
-function commandLine(path: ServingPath, worker: WorkerName, port: number): string[] {
+function commandLine(path: ServingPath, worker: WorkerName, port: number, persistTo: string | undefined): string[] {
   const config = CONFIGS[worker];
+  if (persistTo !== undefined && path !== 'miniflare') throw new Error('only the npm start path serves a state from another folder');
   if (path === 'wrangler-dev') {
     // What `npm run dev` runs once it has seeded (the benchmark seeds first).
     return [WRANGLER_BIN, 'dev', '--ip', '127.0.0.1', '--port', String(port), ...config, ...loadVars(worker).flatMap(([k, v]) => ['--var', `${k}:${v}`])];
   }
   // `npm start` itself (it reads PORT), so the benchmark measures that code and not a copy.
-  return [process.execPath, join(root, 'scripts', 'start.ts'), '--no-seed', ...config, ...loadVars(worker).flatMap(([k, v]) => ['--var', `${k}=${v}`])];
+  return [
+    process.execPath,
+    join(root, 'scripts', 'start.ts'),
+    '--no-seed',
+    ...(persistTo === undefined ? [] : ['--persist-to', persistTo]),
+    ...config,
+    ...loadVars(worker).flatMap(([k, v]) => ['--var', `${k}=${v}`]),
+  ];
 }
 
-export async function startServer(path: ServingPath, worker: WorkerName, port: number): Promise<RunningServer> {
+/** `persistTo`: the folder of the local state (D1, Durable Objects, Cache API), npm start only; the worker's own `.wrangler/state` by default. */
+export async function startServer(path: ServingPath, worker: WorkerName, port: number, persistTo?: string): Promise<RunningServer> {
   const logDir = join(root, '.wrangler', 'bench');
   mkdirSync(logDir, { recursive: true });
-  const log = join(logDir, `${path}-${worker}.log`);
+  const log = join(logDir, `${path}-${worker}${persistTo === undefined ? '' : '-ram'}.log`);
   const fd = openSync(log, 'w');
-  const [file = '', ...args] = commandLine(path, worker, port);
+  const [file = '', ...args] = commandLine(path, worker, port, persistTo);
   const child = spawn(file, args, {
     cwd: root,
     detached: true,
