@@ -290,9 +290,11 @@ async function main(): Promise<number> {
         // The closed-loop latency probe (load.ts) on npm start, for the app, its cache-off baseline and
         // the bare worker; not after the cold run, which the probe would no longer find cold.
         const probe = path === 'miniflare' && !ram && (worker === 'edgeshop' || worker === 'edgeshop-nocache' || worker === 'bare');
+        // Every target starts on an idle server: the location-cache puts a priming pass leaves
+        // to `waitUntil` (10,000 for detail) would otherwise run during the measurement.
         const record = async (target: ReturnType<typeof mixed>, options: LoadOptions = { ...load, closedLoop: probe }) => {
           console.log(`measuring ${target.name} on ${worker} via ${path}, state on ${storage} (${server.url})`);
-          runs.push({ path, storage, worker, ...(await measure(server.url, target, options)) });
+          runs.push({ path, storage, worker, ...(await measure(server.url, target, { ...options, settle: server.quiet })) });
         };
         try {
           // Cold first, on a fresh server: no warm-up, so the run starts from empty caches.

@@ -42,6 +42,8 @@ export interface LoadOptions {
   connections: number;
   /** After a wrk run, probe the latency with a closed-loop client too (`probeLatency`). */
   closedLoop?: boolean;
+  /** Awaited after priming, before the warm-up: the server has finished what earlier requests started. */
+  settle?: () => Promise<void>;
 }
 
 export interface Measurement {
@@ -194,6 +196,7 @@ export async function measure(url: string, target: Target, options: LoadOptions)
     });
     if (primed.non2xx + primed.errors + primed.timeouts > 0) throw new Error(`priming ${target.name} failed: ${JSON.stringify(primed.statusCodeStats)}`);
   }
+  await options.settle?.();
   if (LOAD_GENERATOR === 'wrk') {
     const measured = await measureWithWrk(url, target, options);
     return options.closedLoop ? { ...measured, closedLoopMs: await probeLatency(url, target, options) } : measured;

@@ -1,7 +1,7 @@
 // Starts the servers under test, each in a process group of its own: the load generator never
 // shares an event loop with a server, and stopping a group takes its workerd children with it.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { root, WRANGLER_BIN, wranglerEnv } from '../lib.ts';
@@ -14,6 +14,12 @@ export interface RunningServer {
   url: string;
   /** The server's own output, kept out of the report: request lines and worker logs. */
   log: string;
+  /**
+   * Settles once the server's processes have used under 5 % of a core for half a second: the
+   * work a request started in the background (`waitUntil`, such as the location-cache puts of a
+   * priming pass) is done before the next measurement begins. At most a minute.
+   */
+  quiet(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -101,7 +107,47 @@ export async function startServer(path: ServingPath, worker: WorkerName, port: n
     await stop();
     throw new Error(`${worker} on ${path} did not start: see ${log}`, { cause: error });
   }
-  return { url, log, stop };
+  return { url, log, stop, quiet: () => waitUntilQuiet(pgid) };
+}
+
+/** Clock ticks a second in /proc (USER_HZ): 100 on Linux. */
+const TICKS_PER_SECOND = 100;
+const QUIET_WINDOW_MS = 500;
+const QUIET_TIMEOUT_MS = 60_000;
+
+/** CPU time (user and system, in clock ticks) the processes of a group have used, or undefined without /proc. */
+function groupCpuTicks(pgid: number): number | undefined {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^[0-9]+$/.test(name));
+  } catch {
+    return undefined;
+  }
+  let ticks = 0;
+  for (const pid of pids) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    // After "pid (command)": state, ppid, pgrp, ... utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[2]) === pgid) ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks;
+}
+
+async function waitUntilQuiet(pgid: number): Promise<void> {
+  const deadline = Date.now() + QUIET_TIMEOUT_MS;
+  let before = groupCpuTicks(pgid);
+  while (before !== undefined && Date.now() < deadline) {
+    await sleep(QUIET_WINDOW_MS);
+    const after = groupCpuTicks(pgid);
+    if (after === undefined || after - before <= 0.05 * TICKS_PER_SECOND * (QUIET_WINDOW_MS / 1000)) return;
+    before = after;
+  }
+  if (before !== undefined) console.warn(`the server (process group ${pgid}) was still busy after ${QUIET_TIMEOUT_MS / 1000} s; measuring anyway`);
 }
 
 async function waitUntilReady(probe: string, child: ChildProcess): Promise<void> {
