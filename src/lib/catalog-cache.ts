@@ -424,21 +424,13 @@ export function catalogCache(kind: CachedKind) {
       // A write that landed while this read ran, here or (as the feed told a poll meanwhile)
       // elsewhere, makes the copy suspect: answer it, keep it nowhere.
       if (refused(key, now, settings, Date.now()) || !currentForFeed(key, fillSeq)) return;
-      // Read from D1 here before, and not put since (its copy left memory first): a second
-      // request, so the location's cache gets it now. Otherwise it waits for one (`admit`).
-      const again = seenOnce.delete(key);
-      const entry: Entry = {
-        body,
-        etag,
-        freshUntil: now + ttlMs,
-        generation: locationPart(current),
-        bytes: body.length,
-        unshared: again ? undefined : { filledAt: now, seq: fillSeq },
-      };
+      const entry: Entry = { body, etag, freshUntil: now + ttlMs, generation: locationPart(current), bytes: body.length, unshared: { filledAt: now, seq: fillSeq } };
       lru.set(key, entry, settings.maxBytes);
       settle({ entry, seq: fillSeq });
-      if (again) {
-        waitUntil(caches.default.put(key, locationCopy(body, etag, now, fillSeq, ttlMs, Date.now())));
+      // Read from D1 here before, and not put since (its copy left memory first): a second
+      // request, so the location's cache gets it now. Otherwise it waits for one.
+      if (seenOnce.has(key)) {
+        admit(key, entry, settings, waitUntil);
       } else {
         seenOnce.add(key);
         for (const oldest of seenOnce) {
