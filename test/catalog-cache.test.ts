@@ -13,6 +13,9 @@ import { createUser, type TestUser, uniqueName } from './support/users.ts';
 
 let admin: TestUser;
 
+/** The key of a product's detail in the location's cache. */
+const locationKey = (id: number) => `https://catalog-cache.edgeshop.internal/detail/${id}`;
+
 beforeAll(async () => {
   admin = await createUser('admin');
 });
@@ -64,7 +67,7 @@ describe('catalog read cache', () => {
     // What a slower reader, or a delete that has not landed yet, would leave in the location's cache.
     const stale = JSON.stringify({ ...product, price: '5.00' });
     await caches.default.put(
-      `https://catalog-cache.edgeshop.internal/detail/${product.id}`,
+      locationKey(product.id),
       new Response(stale, { headers: { ETag: '"stale"', 'X-Filled-At': String(filledBefore), 'Cache-Control': 'public, max-age=30' } }),
     );
     const read = await call('GET', `/products/${product.id}/`);
@@ -364,7 +367,7 @@ describe('answers from the isolate without running the app', () => {
 
 describe("the location's cache admits a copy on its second request", () => {
   /** The location's copy of a product's detail, if it holds one. */
-  const locationCopy = (id: number) => caches.default.match(`https://catalog-cache.edgeshop.internal/detail/${id}`);
+  const locationCopy = (id: number) => caches.default.match(locationKey(id));
 
   it('does not write a copy read once; writes it, once, when the isolate is asked for it again', async () => {
     const product = await createProduct(admin, { price: '4.00' });
@@ -387,7 +390,7 @@ describe("the location's cache admits a copy on its second request", () => {
     expect(copy!.headers.get('X-Feed-Seq')).toMatch(/^[0-9]+$/);
 
     // Once: a third request does not write it again.
-    await caches.default.delete(`https://catalog-cache.edgeshop.internal/detail/${product.id}`);
+    await caches.default.delete(locationKey(product.id));
     expect((await viaApp(path)).headers['x-cache']).toBe('hit-isolate');
     expect(await locationCopy(product.id)).toBeUndefined();
   });
