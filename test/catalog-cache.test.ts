@@ -3,7 +3,7 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.ts';
 import worker from '../src/index.ts';
-import { ByteLru, fastAnswerCount, sharedReadWaiters } from '../src/lib/catalog-cache.ts';
+import { ByteLru, fastAnswerCount, invalidateCatalog, sharedReadWaiters } from '../src/lib/catalog-cache.ts';
 import { reconcile } from '../src/queues/reconcile.ts';
 import { interceptD1 } from './support/d1.ts';
 import { call, expectProblem, ORIGIN } from './support/api.ts';
@@ -457,6 +457,118 @@ describe("the location's cache admits a copy on its second request", () => {
     expect(edited.headers['x-cache']).toBe('miss');
     expect(JSON.parse(edited.body).price).toBe('6.00');
     expect(JSON.parse((await (await locationCopy(product.id))!.text())).price).toBe('6.00');
+  });
+});
+
+describe("a write's invalidation of the location's cache", () => {
+  const GENERATION_KEY = 'https://catalog-cache.edgeshop.internal/__generation';
+  const held = (id: number) => caches.default.match(locationKey(id));
+  const hold = (id: number) => caches.default.put(locationKey(id), new Response(`copy ${id}`, { headers: { 'Cache-Control': 'public, max-age=60' } }));
+
+  /**
+   * Records the location cache's deletes and generation puts, in order. `gate`, if given, holds
+   * the first generation put until it settles (a round under way); `fail` makes that put throw;
+   * `holdDelete` holds the delete of one product's detail.
+   */
+  function watchLocationCache(options: { gate?: Promise<void>; fail?: boolean; holdDelete?: { id: number; until: Promise<void> } } = {}) {
+    const cache = caches.default;
+    const { put, delete: remove } = cache;
+    const log: string[] = [];
+    const reached = deferred();
+    let first = true;
+    cache.delete = async (key: RequestInfo | URL) => {
+      const id = String(key).slice(String(key).lastIndexOf('/') + 1);
+      log.push(`delete ${id}`);
+      if (options.holdDelete && Number(id) === options.holdDelete.id) await options.holdDelete.until;
+      return remove.call(cache, key);
+    };
+    cache.put = async (key: RequestInfo | URL, response: Response) => {
+      if (String(key) !== GENERATION_KEY) return put.call(cache, key, response);
+      log.push(`put ${await response.clone().text()}`);
+      if (first) {
+        first = false;
+        reached.resolve();
+        if (options.gate) await options.gate;
+        if (options.fail) throw new Error('the location cache is unavailable');
+      }
+      return put.call(cache, key, response);
+    };
+    const restore = () => {
+      cache.put = put;
+      cache.delete = remove;
+    };
+    return { log, firstPut: reached.promise, restore };
+  }
+
+  it('sends writes that arrive during a round together in the next: their details deleted, then one generation', async () => {
+    const [a, b, c] = [await createProduct(admin), await createProduct(admin), await createProduct(admin)];
+    for (const p of [a, b, c]) await hold(p.id);
+    const gate = deferred();
+    const { log, firstPut, restore } = watchLocationCache({ gate: gate.promise });
+    try {
+      const first = invalidateCatalog(env, [a.id]);
+      await firstPut;
+      const second = invalidateCatalog(env, [b.id]);
+      const third = invalidateCatalog(env, [c.id, b.id]);
+      // The later writes wait for the round under way: nothing of theirs has gone out yet.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(log.map((entry) => entry.split(' ')[0] === 'put' ? 'put' : entry)).toEqual([`delete ${a.id}`, 'put']);
+      expect(await held(b.id)).toBeDefined();
+      gate.resolve();
+      await Promise.all([first, second, third]);
+      expect(log.slice(2, 4).sort()).toEqual([`delete ${b.id}`, `delete ${c.id}`].sort());
+      expect(log).toHaveLength(5);
+      expect(log[4]).toMatch(/^put /);
+      // A new generation, and it is the one the location now holds.
+      expect(log[4]).not.toBe(log[1]);
+      expect(`put ${await (await caches.default.match(GENERATION_KEY))?.text()}`).toBe(log[4]);
+      for (const p of [a, b, c]) expect(await held(p.id)).toBeUndefined();
+    } finally {
+      gate.resolve();
+      restore();
+    }
+  });
+
+  it('rejects the writers of a round that fails, and still sends the next round', async () => {
+    const [a, b] = [await createProduct(admin), await createProduct(admin)];
+    for (const p of [a, b]) await hold(p.id);
+    const gate = deferred();
+    const { log, firstPut, restore } = watchLocationCache({ gate: gate.promise, fail: true });
+    try {
+      const failed = invalidateCatalog(env, [a.id]);
+      await firstPut;
+      const next = invalidateCatalog(env, [b.id]);
+      gate.resolve();
+      await expect(failed).rejects.toThrow('the location cache is unavailable');
+      await next;
+      expect(log.filter((entry) => entry.startsWith('put'))).toHaveLength(2);
+      expect(await held(b.id)).toBeUndefined();
+    } finally {
+      gate.resolve();
+      restore();
+    }
+  });
+
+  it('does not wait for ever on a round that never ends, and that round never puts back its older generation', async () => {
+    const [a, b] = [await createProduct(admin), await createProduct(admin)];
+    const stuck = deferred();
+    const { log, restore } = watchLocationCache({ holdDelete: { id: a.id, until: stuck.promise } });
+    try {
+      const first = invalidateCatalog(env, [a.id]);
+      await until(() => log.includes(`delete ${a.id}`));
+      // The next round goes out after a bounded wait (ROUND_WAIT_MS), though the first never ended.
+      await invalidateCatalog(env, [b.id]);
+      expect(log).toEqual([`delete ${a.id}`, `delete ${b.id}`, expect.stringMatching(/^put /)]);
+      const newest = log[2];
+      // The first round, let go at last, deletes its detail but keeps the newer generation.
+      stuck.resolve();
+      await first;
+      expect(log).toHaveLength(3);
+      expect(`put ${await (await caches.default.match(GENERATION_KEY))?.text()}`).toBe(newest);
+    } finally {
+      stuck.resolve();
+      restore();
+    }
   });
 });
 

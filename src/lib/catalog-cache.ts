@@ -537,11 +537,60 @@ export function invalidateCatalog(env: Bindings, productIds: number[]): Promise<
   localWrites++;
   const next = `${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
   generation = { value: `${next}.${feed?.seq ?? 0}`, checkedUntil: Date.now() + settings.isolateMs };
-  // The deletes land before the new generation: an isolate that sees the generation move and
-  // goes back to the location's cache for a detail never finds the copy this write replaced.
-  return Promise.all(productIds.map((id) => caches.default.delete(detailKey(id))))
-    .then(() => caches.default.put(GENERATION_KEY, new Response(next, { headers: { 'Cache-Control': 'public, max-age=86400' } })))
-    .then(() => undefined);
+  return publish(productIds, next);
+}
+
+/**
+ * One write of invalidations to the location's cache: the details to delete, then the
+ * generation to put. Writes that arrive while a round is under way join the next round, so
+ * under a stream of checkouts each round deletes every detail named since the last one and
+ * puts the newest generation once, instead of a delete and a put per checkout.
+ */
+interface Round {
+  seq: number;
+  ids: Set<number>;
+  generation: string;
+  done: Promise<void>;
+}
+
+/** The round not yet begun, which a new write joins; and the last round queued or under way. */
+let nextRound: Round | undefined;
+let lastRound: Promise<void> = Promise.resolve();
+let rounds = 0;
+let latestBegun = 0;
+/**
+ * How long a round waits for the one before it. A round runs in the request that opened it; if
+ * that request is cancelled, its round may never end, and without this no later round would run.
+ */
+const ROUND_WAIT_MS = 1_000;
+
+function publish(productIds: number[], generation: string): Promise<void> {
+  if (nextRound) {
+    for (const id of productIds) nextRound.ids.add(id);
+    nextRound.generation = generation;
+    return nextRound.done;
+  }
+  const round: Round = { seq: ++rounds, ids: new Set(productIds), generation, done: Promise.resolve() };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const waited = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ROUND_WAIT_MS);
+  });
+  // The round runs once the one before it has ended, in the request that opened it (which keeps
+  // the promise alive, through `await` or `waitUntil`); it no longer takes joiners once it runs.
+  round.done = Promise.race([lastRound.catch(() => undefined), waited]).then(async () => {
+    clearTimeout(timer);
+    if (nextRound === round) nextRound = undefined;
+    latestBegun = Math.max(latestBegun, round.seq);
+    // The deletes land before the new generation: an isolate that sees the generation move and
+    // goes back to the location's cache for a detail never finds the copy this write replaced.
+    await Promise.all([...round.ids].map((id) => caches.default.delete(detailKey(id))));
+    // A round that ran late, past a newer one, must not put back an older generation.
+    if (round.seq < latestBegun) return;
+    await caches.default.put(GENERATION_KEY, new Response(round.generation, { headers: { 'Cache-Control': 'public, max-age=86400' } }));
+  });
+  nextRound = round;
+  lastRound = round.done;
+  return round.done;
 }
 
 /** For tests and diagnostics: how many requests are waiting for another request's read now. */
