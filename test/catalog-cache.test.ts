@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.ts';
 import worker from '../src/index.ts';
 import { ByteLru, fastAnswerCount, invalidateCatalog, sharedReadWaiters } from '../src/lib/catalog-cache.ts';
+import committed from '../openapi.json';
 import { reconcile } from '../src/queues/reconcile.ts';
 import { interceptD1 } from './support/d1.ts';
 import { call, expectProblem, ORIGIN } from './support/api.ts';
@@ -444,6 +445,23 @@ describe("the location's cache admits a copy on its second request", () => {
     expect(third.body).toBe(second.body);
     expect(third.headers['etag']).toBe(second.headers['etag']);
     expect(JSON.parse(third.body).price).toBe('3.00');
+  });
+
+  it('documents X-Cache on every cached read, with each value it answers', async () => {
+    const documented = (path: string, status: '200' | '304') =>
+      (committed.paths as unknown as Record<string, { get: { responses: Record<string, { headers?: Record<string, { schema: { enum?: string[] } }> }> } }>)[path]?.get
+        .responses[status]?.headers?.['X-Cache']?.schema.enum;
+    for (const path of ['/products/', '/products/search/', '/products/{id}/', '/categories/']) {
+      expect(documented(path, '200')).toEqual(['hit-isolate', 'hit-location', 'miss']);
+      expect(documented(path, '304')).toEqual(['hit-isolate', 'hit-location', 'miss']);
+    }
+    // From memory, then (with an isolate that holds nothing) from the location's cache.
+    const [held, passedOn] = [`/products/${(await createProduct(admin)).id}/`, `/products/${(await createProduct(admin)).id}/`];
+    const noMemory = { CATALOG_CACHE_MAX_BYTES: '1' };
+    const seen = [];
+    for (let i = 0; i < 2; i++) seen.push((await viaApp(held)).headers['x-cache']);
+    for (let i = 0; i < 3; i++) seen.push((await viaWorker(passedOn, {}, noMemory)).headers['x-cache']);
+    expect(seen).toEqual(['miss', 'hit-isolate', 'miss', 'miss', 'hit-location']);
   });
 
   it('never writes a copy that an edit replaced before its second request; the edited one goes at once', async () => {

@@ -3,6 +3,7 @@ import type { AppEnv, Bindings } from '../env.ts';
 import { BOOKMARK_HEADER } from './bookmark.ts';
 import { type D1, useSession } from './d1-session.ts';
 import { logLine, logs } from './log.ts';
+import type { CacheSource } from './openapi.ts';
 
 /**
  * A read-through cache for the public catalog reads (product detail, lists, search,
@@ -313,7 +314,7 @@ function matches(ifNoneMatch: string | undefined, etag: string): boolean {
 /** Clients revalidate every time (cheaply, with If-None-Match): the edge, not the client, caches. */
 const CLIENT_CACHE_CONTROL = 'public, max-age=0, must-revalidate';
 
-function answer(entry: Pick<Entry, 'body' | 'etag'>, ifNoneMatch: string | undefined, source: string): Response {
+function answer(entry: Pick<Entry, 'body' | 'etag'>, ifNoneMatch: string | undefined, source: CacheSource): Response {
   const headers = { ETag: entry.etag, 'Cache-Control': CLIENT_CACHE_CONTROL, 'X-Cache': source };
   if (matches(ifNoneMatch, entry.etag)) return new Response(null, { status: 304, headers });
   return new Response(entry.body, { status: 200, headers: { ...headers, 'Content-Type': 'application/json' } });

@@ -119,12 +119,30 @@ export const ConditionalHeadersSchema = z.object({
     .openapi({ param: { name: 'If-None-Match', in: 'header', description: 'An ETag from an earlier answer: 304 when it is still current.' }, example: '"b6Yq3pBf0sd2Q9Wm7kLx1aVt"' }),
 });
 
+/** Where a cached catalog read was answered from (`X-Cache`, src/lib/catalog-cache.ts). */
+export const CACHE_SOURCES = ['hit-isolate', 'hit-location', 'miss'] as const;
+export type CacheSource = (typeof CACHE_SOURCES)[number];
+
 /** The 200 and 304 of a cached catalog read. */
 export function cachedResponses<T>(schema: T, description: string) {
-  const etag = { ETag: { schema: { type: 'string' as const }, description: 'Strong validator of this representation; send it back in If-None-Match.' } };
+  const headers = {
+    ETag: { schema: { type: 'string' as const }, description: 'Strong validator of this representation; send it back in If-None-Match.' },
+    'Cache-Control': {
+      schema: { type: 'string' as const },
+      description:
+        '`public, max-age=0, must-revalidate` on an answer from the cache: keep it, and revalidate it (If-None-Match) before each use. ' +
+        '`private, no-store` when the request carried `Authorization`.',
+    },
+    'X-Cache': {
+      schema: { type: 'string' as const, enum: [...CACHE_SOURCES] },
+      description:
+        "Where the answer came from: the worker's memory (`hit-isolate`), the Cloudflare location's cache (`hit-location`) or the database " +
+        '(`miss`). Absent when the request skipped the cache: it carried `Authorization` or `X-D1-Bookmark`, or the cache is off.',
+    },
+  };
   return {
-    200: { description, headers: etag, content: { 'application/json': { schema } } },
-    304: { description: 'Not modified: the ETag in If-None-Match is current.', headers: etag },
+    200: { description, headers, content: { 'application/json': { schema } } },
+    304: { description: 'Not modified: the ETag in If-None-Match is current.', headers },
   };
 }
 
