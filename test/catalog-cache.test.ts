@@ -16,6 +16,8 @@ let admin: TestUser;
 
 /** The key of a product's detail in the location's cache. */
 const locationKey = (id: number) => `https://catalog-cache.edgeshop.internal/detail/${id}`;
+/** A product's detail copy in the location's cache, if it holds one. */
+const locationCopy = (id: number) => caches.default.match(locationKey(id));
 
 beforeAll(async () => {
   admin = await createUser('admin');
@@ -367,8 +369,8 @@ describe('answers from the isolate without running the app', () => {
 });
 
 describe("the location's cache admits a copy on its second request", () => {
-  /** The location's copy of a product's detail, if it holds one. */
-  const locationCopy = (id: number) => caches.default.match(locationKey(id));
+  /** An isolate that holds nothing in memory: every read goes past it. */
+  const noMemory = { CATALOG_CACHE_MAX_BYTES: '1' };
 
   it('does not write a copy read once; writes it, once, when the isolate is asked for it again', async () => {
     const product = await createProduct(admin, { price: '4.00' });
@@ -432,8 +434,6 @@ describe("the location's cache admits a copy on its second request", () => {
   it('is written at the second miss when the copy left memory first, and then answers from the location (hit-location)', async () => {
     const product = await createProduct(admin, { price: '3.00' });
     const path = `/products/${product.id}/`;
-    // An isolate that holds nothing in memory: every read goes past it.
-    const noMemory = { CATALOG_CACHE_MAX_BYTES: '1' };
     const first = await viaWorker(path, {}, noMemory);
     expect(first.headers['x-cache']).toBe('miss');
     expect(await locationCopy(product.id)).toBeUndefined();
@@ -457,7 +457,6 @@ describe("the location's cache admits a copy on its second request", () => {
     }
     // From memory, then (with an isolate that holds nothing) from the location's cache.
     const [held, passedOn] = [`/products/${(await createProduct(admin)).id}/`, `/products/${(await createProduct(admin)).id}/`];
-    const noMemory = { CATALOG_CACHE_MAX_BYTES: '1' };
     const seen = [];
     for (let i = 0; i < 2; i++) seen.push((await viaApp(held)).headers['x-cache']);
     for (let i = 0; i < 3; i++) seen.push((await viaWorker(passedOn, {}, noMemory)).headers['x-cache']);
@@ -480,7 +479,6 @@ describe("the location's cache admits a copy on its second request", () => {
 
 describe("a write's invalidation of the location's cache", () => {
   const GENERATION_KEY = 'https://catalog-cache.edgeshop.internal/__generation';
-  const held = (id: number) => caches.default.match(locationKey(id));
   const hold = (id: number) => caches.default.put(locationKey(id), new Response(`copy ${id}`, { headers: { 'Cache-Control': 'public, max-age=60' } }));
 
   /**
@@ -531,7 +529,7 @@ describe("a write's invalidation of the location's cache", () => {
       // The later writes wait for the round under way: nothing of theirs has gone out yet.
       await new Promise((resolve) => setTimeout(resolve, 20));
       expect(log.map((entry) => entry.split(' ')[0] === 'put' ? 'put' : entry)).toEqual([`delete ${a.id}`, 'put']);
-      expect(await held(b.id)).toBeDefined();
+      expect(await locationCopy(b.id)).toBeDefined();
       gate.resolve();
       await Promise.all([first, second, third]);
       expect(log.slice(2, 4).sort()).toEqual([`delete ${b.id}`, `delete ${c.id}`].sort());
@@ -540,7 +538,7 @@ describe("a write's invalidation of the location's cache", () => {
       // A new generation, and it is the one the location now holds.
       expect(log[4]).not.toBe(log[1]);
       expect(`put ${await (await caches.default.match(GENERATION_KEY))?.text()}`).toBe(log[4]);
-      for (const p of [a, b, c]) expect(await held(p.id)).toBeUndefined();
+      for (const p of [a, b, c]) expect(await locationCopy(p.id)).toBeUndefined();
     } finally {
       gate.resolve();
       restore();
@@ -560,7 +558,7 @@ describe("a write's invalidation of the location's cache", () => {
       await expect(failed).rejects.toThrow('the location cache is unavailable');
       await next;
       expect(log.filter((entry) => entry.startsWith('put'))).toHaveLength(2);
-      expect(await held(b.id)).toBeUndefined();
+      expect(await locationCopy(b.id)).toBeUndefined();
     } finally {
       gate.resolve();
       restore();
