@@ -2,8 +2,10 @@
 // and for cart adds and checkouts by distinct users, beside a bare worker, on both serving paths: `wrangler dev` (Node proxy in front of workerd, as
 // `npm run dev`) and Miniflare directly on the built bundle (as `npm start`). Not a test: the
 // figures depend on the machine. It fails only when a request fails, since a benchmark of errors
-// measures nothing. Results also go to bench-results.json.
-//   npm run bench -- --duration 10 --connections 10 --warmup 2
+// measures nothing. Results also go to bench-results.json. First it measures the same reads on the
+// Django REST Framework stack edgeshop replaces (bench/drf.ts), when Debian's packages for it are
+// installed, so every ratio to DRF comes from one run on one machine.
+//   npm run bench -- --duration 10 --connections 10 --warmup 2 [--no-drf]
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -13,6 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 // Copies Swagger UI into public/ (what `predev` does): wrangler needs the assets directory.
 import './assets.ts';
+import { type DrfServer, drfMissing, startDrf } from './bench/drf.ts';
 import { type LoadOptions, type Measurement, LOAD_GENERATOR, measure, mixed, targets } from './bench/load.ts';
 import { type ServingPath, type WorkerName, startServer, stopAllServers } from './bench/servers.ts';
 import { measureWrites, prepareWrites } from './bench/writes.ts';
@@ -56,6 +59,9 @@ const PORTS: Record<ServingPath, Record<WorkerName, number>> = {
   miniflare: { edgeshop: 8803, 'edgeshop-nocache': 8808, bare: 8804, 'bare-assets': 8806, floor: 8810 },
 };
 const WORKERS: WorkerName[] = ['edgeshop', 'edgeshop-nocache', 'bare', 'bare-assets', 'floor'];
+/** The DRF baseline: gunicorn, and its PostgreSQL's Unix socket. */
+const DRF_PORT = 8811;
+const DRF_POSTGRES_PORT = 8812;
 /** Where `npm run dev` and `npm start` keep the Cache API's entries (the location's cache). */
 const LOCATION_CACHE = join(root, '.wrangler', 'state', 'v3', 'cache');
 
@@ -71,18 +77,23 @@ function positiveNumber(value: string, flag: string, allowZero = false): number 
   return n;
 }
 
-function options(): LoadOptions {
+function options(): { load: LoadOptions; drf: boolean } {
   const { values } = parseArgs({
+    allowNegative: true,
     options: {
       duration: { type: 'string', default: '10' },
       connections: { type: 'string', default: '16' },
       warmup: { type: 'string', default: '2' },
+      drf: { type: 'boolean', default: true },
     },
   });
   return {
-    duration: positiveNumber(values.duration, 'duration'),
-    connections: Math.round(positiveNumber(values.connections, 'connections')),
-    warmup: positiveNumber(values.warmup, 'warmup', true),
+    load: {
+      duration: positiveNumber(values.duration, 'duration'),
+      connections: Math.round(positiveNumber(values.connections, 'connections')),
+      warmup: positiveNumber(values.warmup, 'warmup', true),
+    },
+    drf: values.drf,
   };
 }
 
@@ -101,7 +112,7 @@ function machine() {
   };
 }
 
-function table(runs: Run[]): string {
+function table(runs: (Measurement & { worker: string })[]): string {
   const rows = [
     ['worker', 'target', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'errors', 'paths'],
     ...runs.map((r) => [
@@ -125,10 +136,25 @@ function table(runs: Run[]): string {
 
 /**
  * Django REST Framework 3.2 + gunicorn (2 workers) + PostgreSQL 15 on the same catalog, as
- * measured on this kind of machine for the performance issue (wrk -t1 -c16): a reference, not
- * measured by this script.
+ * measured on this kind of machine for the performance issue (wrk -t1 -c16): a fixed reference,
+ * beside the DRF this script measures.
  */
 const DRF_REFERENCE: Record<string, number> = { health: 5301, list: 714, detail: 1716, 'detail (1,000 hot)': 1716, search: 86, 'search+category': 259, 'mixed (warm)': 344, 'mixed (cold)': 344 };
+
+/** The DRF baseline of this run: what ran, and its measurements; or why it was not measured. */
+type DrfBaseline = { versions: string; runs: Measurement[] } | { skipped: string };
+
+/** DRF has no cache: its one mixed run stands beside edgeshop's cold and warm ones. */
+function drfTarget(target: string): string {
+  return target.startsWith('mixed') ? 'mixed' : target;
+}
+
+function drfRun(drf: DrfBaseline, target: string): Measurement | undefined {
+  return 'runs' in drf ? drf.runs.find((r) => r.target === drfTarget(target)) : undefined;
+}
+
+/** The performance issue's goals, as multiples of DRF's req/s (npm start, state on disk). */
+const GOALS: Record<string, number> = { list: 2, detail: 2, search: 10, 'search+category': 2, 'mixed (cold)': 2, 'mixed (warm)': 2 };
 
 /**
  * edgeshop before the performance work, `npm start` (then through Miniflare's entry worker),
@@ -158,7 +184,7 @@ function closedLoop(r: Run): string {
   return r.closedLoopMs ? `${r.closedLoopMs.p50} / ${r.closedLoopMs.p99} / ${r.closedLoopMs.p999}` : '';
 }
 
-function report(runs: Run[], facts: ReturnType<typeof machine>, load: LoadOptions, products: number): string {
+function report(runs: Run[], drf: DrfBaseline, facts: ReturnType<typeof machine>, load: LoadOptions, products: number): string {
   const startup = startupFacts();
   const lines = [
     '# Benchmark results',
@@ -171,9 +197,9 @@ function report(runs: Run[], facts: ReturnType<typeof machine>, load: LoadOption
       'the load generator runs on the same two cores as the server.',
     '',
     'Every figure sits beside baselines measured in the same run on the same serving path: the same bundle with the catalog',
-    'cache off (`CATALOG_CACHE_TTL_SECONDS=0`), and a bare worker that answers every request with a constant. The DRF column is',
-    'the reference figure of the performance issue (DRF 3.2 + gunicorn + PostgreSQL 15, same catalog, same machine kind, wrk -c16),',
-    'not measured by this script.',
+    'cache off (`CATALOG_CACHE_TTL_SECONDS=0`), and a bare worker that answers every request with a constant. "DRF" is the',
+    'Django REST Framework stack edgeshop replaces, measured first in this run with the same paths and load',
+    '(`scripts/bench/drf`); "issue\'s DRF" is the fixed figure the performance issue measured on this machine kind.',
     '',
     ...(LOAD_GENERATOR === 'wrk'
       ? [
@@ -187,6 +213,8 @@ function report(runs: Run[], facts: ReturnType<typeof machine>, load: LoadOption
       : []),
     `Bundle: ${startup.bundleGzipKiB.toFixed(1)} KiB gzipped, minified as deployed (dist/index.js). \`wrangler check startup\`: ${startup.checkStartup}.`,
     '',
+    ...targetLines(runs, drf),
+    ...drfLines(drf),
     '## Before and after (npm start)',
     '',
     '"Before" is edgeshop as the performance issue measured it (npm start, then through Miniflare\'s entry worker, wrk -t1 -c16,',
@@ -222,12 +250,13 @@ function report(runs: Run[], facts: ReturnType<typeof machine>, load: LoadOption
             '',
           ]
         : []),
-      '| target | req/s | p50 ms | p99 ms | closed loop p50 / p99 / p99.9 ms | cache off req/s (p99; closed-loop p99) | cached / off | / bare worker | DRF req/s | / DRF |',
-      '|---|---|---|---|---|---|---|---|---|---|',
+      "| target | req/s | p50 ms | p99 ms | closed loop p50 / p99 / p99.9 ms | cache off req/s (p99; closed-loop p99) | cached / off | / bare worker | DRF req/s | / DRF | / issue's DRF |",
+      '|---|---|---|---|---|---|---|---|---|---|---|',
     );
     for (const r of on.filter((x) => x.worker === 'edgeshop')) {
       const off = on.find((x) => x.worker === 'edgeshop-nocache' && x.target === r.target);
-      const drf = DRF_REFERENCE[r.target];
+      const reference = DRF_REFERENCE[r.target];
+      const measured = drfRun(drf, r.target);
       const cells = [
         r.target,
         r.requestsPerSec.toFixed(0),
@@ -237,21 +266,89 @@ function report(runs: Run[], facts: ReturnType<typeof machine>, load: LoadOption
         off ? `${off.requestsPerSec.toFixed(0)} (${off.latencyMs.p99}${off.closedLoopMs ? `; ${off.closedLoopMs.p99}` : ''})` : '',
         off ? (r.requestsPerSec / off.requestsPerSec).toFixed(2) : '',
         bare ? (r.requestsPerSec / bare.requestsPerSec).toFixed(2) : '',
-        drf ? String(drf) : '',
-        drf ? (r.requestsPerSec / drf).toFixed(2) : '',
+        measured ? measured.requestsPerSec.toFixed(0) : '',
+        measured ? (r.requestsPerSec / measured.requestsPerSec).toFixed(2) : '',
+        reference ? (r.requestsPerSec / reference).toFixed(2) : '',
       ];
       lines.push(`| ${cells.join(' | ')} |`);
     }
     for (const b of on.filter((x) => x.worker === 'bare' || x.worker === 'bare-assets' || x.worker === 'floor')) {
-      lines.push(`| ${b.worker === 'floor' ? b.target : b.worker} (baseline) | ${b.requestsPerSec.toFixed(0)} | ${b.latencyMs.p50} | ${b.latencyMs.p99} | ${closedLoop(b)} | | | | | |`);
+      lines.push(`| ${b.worker === 'floor' ? b.target : b.worker} (baseline) | ${b.requestsPerSec.toFixed(0)} | ${b.latencyMs.p50} | ${b.latencyMs.p99} | ${closedLoop(b)} | | | | | | |`);
     }
   }
   lines.push('', 'Failed requests in the whole run: ' + String(runs.reduce((n, r) => n + r.non2xx + r.errors + r.timeouts, 0)) + '.', '');
   return lines.join('\n');
 }
 
+/** The issue's req/s goals, each against this run's DRF and against the issue's figure. */
+function targetLines(runs: Run[], drf: DrfBaseline): string[] {
+  const lines = [
+    '## Targets (npm start, state on disk)',
+    '',
+    "The performance issue's goals are multiples of DRF's req/s, measured in one run: here DRF is this run's (see below),",
+    "and the last columns divide by the issue's fixed figures instead.",
+    '',
+    "| target | edgeshop req/s | DRF req/s | / DRF | goal | met | issue's DRF | / issue's DRF |",
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const [target, goal] of Object.entries(GOALS)) {
+    const r = runs.find((x) => x.path === 'miniflare' && x.storage === 'disk' && x.worker === 'edgeshop' && x.target === target);
+    if (!r) continue;
+    const measured = drfRun(drf, target);
+    const ratio = measured && r.requestsPerSec / measured.requestsPerSec;
+    const reference = DRF_REFERENCE[target] ?? 0;
+    lines.push(
+      `| ${target} | ${r.requestsPerSec.toFixed(0)} | ${measured ? measured.requestsPerSec.toFixed(0) : 'not measured'} | ${ratio ? ratio.toFixed(2) : ''} | ${goal}x | ` +
+        `${ratio ? (ratio >= goal ? 'yes' : 'no') : ''} | ${reference} | ${(r.requestsPerSec / reference).toFixed(2)} |`,
+    );
+  }
+  return [...lines, ''];
+}
+
+function drfLines(drf: DrfBaseline): string[] {
+  if ('skipped' in drf) return ['## Django REST Framework, measured in this run', '', `Not measured: ${drf.skipped}.`, ''];
+  return [
+    '## Django REST Framework, measured in this run',
+    '',
+    `${drf.versions}; the local D1's products copied into PostgreSQL, with the same indexes. The same paths and load as`,
+    'edgeshop, with no priming (DRF has no cache). Measured first, before any edgeshop server.',
+    '',
+    "| target | req/s | p50 ms | p99 ms | issue's DRF req/s | this run / issue's |",
+    '|---|---|---|---|---|---|',
+    ...drf.runs.map((r) => {
+      const reference = DRF_REFERENCE[r.target === 'mixed' ? 'mixed (warm)' : r.target];
+      return `| ${r.target} | ${r.requestsPerSec.toFixed(0)} | ${r.latencyMs.p50} | ${r.latencyMs.p99} | ${reference ?? ''} | ${reference ? (r.requestsPerSec / reference).toFixed(2) : ''} |`;
+    }),
+    '',
+  ];
+}
+
+/** Measures DRF's reads (no priming: nothing to warm but PostgreSQL, which the warm-up does). */
+async function measureDrf(ids: number[], load: LoadOptions, enabled: boolean): Promise<DrfBaseline> {
+  if (!enabled) return { skipped: '`--no-drf`' };
+  const missing = drfMissing();
+  if (missing) {
+    console.warn(`DRF baseline skipped; to measure it: ${missing}`);
+    return { skipped: `its Debian packages are not installed (\`${missing}\`)` };
+  }
+  let server: DrfServer | undefined;
+  try {
+    server = await startDrf(DRF_PORT, DRF_POSTGRES_PORT);
+    const runs: Measurement[] = [];
+    for (const target of [...targets(ids, 'edgeshop').map((t) => ({ ...t, prime: undefined })), mixed(ids, 'edgeshop', 'mixed')]) {
+      console.log(`measuring ${target.name} on DRF (${server.url})`);
+      // No closed-loop probe: gunicorn's sync workers close the connection after every response,
+      // which autocannon counts as errors (wrk reconnects).
+      runs.push(await measure(server.url, target, load));
+    }
+    return { versions: server.versions, runs };
+  } finally {
+    await server?.stop();
+  }
+}
+
 async function main(): Promise<number> {
-  const load = options();
+  const { load, drf: drfEnabled } = options();
   await seed({ count: PRODUCTS });
   // Real ids, so detail requests hit products even after some were deleted in development.
   const ids = (d1Execute('SELECT id FROM products') as { id: number }[]).map((row) => row.id);
@@ -268,6 +365,7 @@ async function main(): Promise<number> {
 
   const vars = readDevVars();
   const admin = { username: vars['ADMIN_USERNAME'] || 'admin', password: vars['ADMIN_PASSWORD'] || 'admin-password-change-me' };
+  const drf = await measureDrf(ids, load, drfEnabled);
   const runs: Run[] = [];
   const tmpfs = ramDisk();
   if (!tmpfs) console.warn('/dev/shm is not a tmpfs: the section with the state in RAM is skipped');
@@ -320,18 +418,19 @@ async function main(): Promise<number> {
     }
   }
 
+  if ('runs' in drf) console.log(`\nDjango REST Framework: ${drf.versions}\n${table(drf.runs.map((r) => ({ ...r, worker: 'drf' })))}`);
   for (const { path, storage, title } of SECTIONS) console.log(`\n${title}\n${table(runs.filter((r) => r.path === path && r.storage === storage))}`);
-  writeFileSync(join(root, 'bench', 'results.md'), report(runs, facts, load, ids.length));
+  writeFileSync(join(root, 'bench', 'results.md'), report(runs, drf, facts, load, ids.length));
   console.log(`\nReport written to bench/results.md`);
 
   const search = runs.find((r) => r.path === 'wrangler-dev' && r.storage === 'disk' && r.worker === 'edgeshop' && r.target === 'search');
   const met = search !== undefined && search.latencyMs.p99 < GOAL_SEARCH_P99_MS;
 
-  const failed = runs.filter((r) => r.non2xx > 0 || r.errors > 0 || r.timeouts > 0);
+  const failed = [...runs, ...('runs' in drf ? drf.runs.map((r) => ({ ...r, path: 'DRF' })) : [])].filter((r) => r.non2xx > 0 || r.errors > 0 || r.timeouts > 0);
   const file = join(root, 'bench-results.json');
   writeFileSync(
     file,
-    `${JSON.stringify({ date: new Date().toISOString(), machine: facts, options: { ...load, products: ids.length }, goal: { searchP99Ms: GOAL_SEARCH_P99_MS, path: 'wrangler-dev', met }, runs }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), machine: facts, options: { ...load, products: ids.length }, goal: { searchP99Ms: GOAL_SEARCH_P99_MS, path: 'wrangler-dev', met }, runs, drf }, null, 2)}\n`,
   );
   console.log(`Results written to ${file}`);
   for (const r of failed) {

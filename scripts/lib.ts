@@ -49,8 +49,9 @@ export function readDevVars(): Record<string, string> {
 }
 
 /** Runs SQL against the local D1 database (the one `wrangler dev` uses). */
-export function d1Execute(sqlText: string): unknown[] {
-  const out = wrangler(['d1', 'execute', 'DB', '--local', '--json', '--command', sqlText]);
+/** `options.maxBuffer`: the bytes of JSON the answer may take (1 MiB by default). */
+export function d1Execute(sqlText: string, options: Pick<SpawnSyncOptions, 'maxBuffer'> = {}): unknown[] {
+  const out = wrangler(['d1', 'execute', 'DB', '--local', '--json', '--command', sqlText], options);
   const parsed = JSON.parse(out) as { results: unknown[] }[];
   return parsed.flatMap((r) => r.results);
 }

@@ -84,30 +84,72 @@ function commandLine(path: ServingPath, worker: WorkerName, port: number, persis
 
 /** `persistTo`: the folder of the local state (D1, Durable Objects, Cache API), npm start only; the worker's own `.wrangler/state` by default. */
 export async function startServer(path: ServingPath, worker: WorkerName, port: number, persistTo?: string): Promise<RunningServer> {
+  const [file = '', ...args] = commandLine(path, worker, port, persistTo);
+  const url = `http://127.0.0.1:${port}`;
+  const probe = url + (worker.startsWith('edgeshop') ? '/health' : '/');
+  const server = await spawnServer({
+    name: `${worker} on ${path}`,
+    logName: `${path}-${worker}${persistTo === undefined ? '' : '-ram'}`,
+    file,
+    args,
+    cwd: root,
+    env: wranglerEnv({ PORT: String(port) }),
+    ready: () => answers(probe),
+  });
+  return { url, ...server };
+}
+
+/** A server process to start in a process group of its own (see `spawnServer`). */
+export interface ServerCommand {
+  /** For messages: what is starting. */
+  name: string;
+  /** Its log's file name under `.wrangler/bench/`, without `.log`. */
+  logName: string;
+  file: string;
+  args: string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** Run it as this user (PostgreSQL refuses to run as root). */
+  user?: { uid: number; gid: number };
+  /** True once it serves. */
+  ready: () => Promise<boolean>;
+}
+
+/** True when a GET of `url` answers 2xx within 2 s. */
+export async function answers(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    return res.ok;
+  } catch {
+    return false; // not listening yet
+  }
+}
+
+/** Starts a command in a process group of its own, its output to a log, and waits until it is ready. */
+export async function spawnServer(command: ServerCommand): Promise<Omit<RunningServer, 'url'>> {
   const logDir = join(root, '.wrangler', 'bench');
   mkdirSync(logDir, { recursive: true });
-  const log = join(logDir, `${path}-${worker}${persistTo === undefined ? '' : '-ram'}.log`);
+  const log = join(logDir, `${command.logName}.log`);
   const fd = openSync(log, 'w');
-  const [file = '', ...args] = commandLine(path, worker, port, persistTo);
-  const child = spawn(file, args, {
-    cwd: root,
+  const child = spawn(command.file, command.args, {
+    cwd: command.cwd,
     detached: true,
     stdio: ['ignore', fd, fd],
-    env: wranglerEnv({ PORT: String(port) }),
+    env: command.env,
+    ...command.user,
   });
   closeSync(fd);
   const pgid = child.pid;
-  if (pgid === undefined) throw new Error(`could not start ${file}`);
+  if (pgid === undefined) throw new Error(`could not start ${command.file}`);
   const stop = () => stopGroup(child, pgid);
   running.set(pgid, stop);
-  const url = `http://127.0.0.1:${port}`;
   try {
-    await waitUntilReady(url + (worker.startsWith('edgeshop') ? '/health' : '/'), child);
+    await waitUntilReady(command.ready, child);
   } catch (error) {
     await stop();
-    throw new Error(`${worker} on ${path} did not start: see ${log}`, { cause: error });
+    throw new Error(`${command.name} did not start: see ${log}`, { cause: error });
   }
-  return { url, log, stop, quiet: () => waitUntilQuiet(pgid) };
+  return { log, stop, quiet: () => waitUntilQuiet(pgid) };
 }
 
 /** Clock ticks a second in /proc (USER_HZ): 100 on Linux. */
@@ -150,19 +192,14 @@ async function waitUntilQuiet(pgid: number): Promise<void> {
   if (before !== undefined) console.warn(`the server (process group ${pgid}) was still busy after ${QUIET_TIMEOUT_MS / 1000} s; measuring anyway`);
 }
 
-async function waitUntilReady(probe: string, child: ChildProcess): Promise<void> {
+async function waitUntilReady(ready: () => Promise<boolean>, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (!isRunning(child)) throw new Error(`exited (${child.exitCode ?? child.signalCode})`);
-    try {
-      const res = await fetch(probe, { signal: AbortSignal.timeout(2_000) });
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
+    if (await ready()) return;
     await sleep(250);
   }
-  throw new Error(`no answer from ${probe} within ${READY_TIMEOUT_MS / 1000} s`);
+  throw new Error(`not ready within ${READY_TIMEOUT_MS / 1000} s`);
 }
 
 async function stopGroup(child: ChildProcess, pgid: number): Promise<void> {
