@@ -48,8 +48,10 @@ export function readDevVars(): Record<string, string> {
   return vars;
 }
 
-/** Runs SQL against the local D1 database (the one `wrangler dev` uses). */
-/** `options.maxBuffer`: the bytes of JSON the answer may take (1 MiB by default). */
+/**
+ * Runs SQL against the local D1 database (the one `wrangler dev` uses). `options.maxBuffer`: the
+ * bytes of JSON the answer may take (1 MiB by default).
+ */
 export function d1Execute(sqlText: string, options: Pick<SpawnSyncOptions, 'maxBuffer'> = {}): unknown[] {
   const out = wrangler(['d1', 'execute', 'DB', '--local', '--json', '--command', sqlText], options);
   const parsed = JSON.parse(out) as { results: unknown[] }[];

@@ -149,7 +149,7 @@ export async function startDrf(port: number, pgPort: number): Promise<DrfServer>
     });
     stops.push(gunicorn.stop);
 
-    const python = execFileSync(py, ['-c', 'import django, rest_framework; print(django.get_version(), rest_framework.VERSION)'], { encoding: 'utf8' }).trim().split(' ');
+    const [django = '?', drf = '?'] = execFileSync(py, ['-c', 'import django, rest_framework; print(django.get_version(), rest_framework.VERSION)'], { encoding: 'utf8' }).trim().split(' ');
     // "gunicorn (version 20.1.0)", "postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)"
     const version = (out: string) => /[0-9]+(\.[0-9]+)+/.exec(out)?.[0] ?? '?';
     const gunicornVersion = version(execFileSync('gunicorn', ['--version'], { encoding: 'utf8' }));
@@ -157,7 +157,7 @@ export async function startDrf(port: number, pgPort: number): Promise<DrfServer>
     return {
       url,
       log: gunicorn.log,
-      versions: `Django ${python[0] ?? '?'}, Django REST Framework ${python[1] ?? '?'}, gunicorn ${gunicornVersion} (${GUNICORN_WORKERS} sync workers), PostgreSQL ${postgresVersion}`,
+      versions: `Django ${django}, Django REST Framework ${drf}, gunicorn ${gunicornVersion} (${GUNICORN_WORKERS} sync workers), PostgreSQL ${postgresVersion}`,
       quiet: gunicorn.quiet,
       stop,
     };
