@@ -96,6 +96,7 @@ function between(min: number, max: number): number {
 /** Pages stay inside the catalog: a page past the end is a 404, which would fail the run. */
 export function targets(productIds: readonly number[], worker: WorkerName): Target[] {
   if (worker === 'bare' || worker === 'bare-assets' || worker === 'floor') return baselines().filter((t) => t.worker === worker);
+  if (worker === 'bare-v8-defaults') return baselines().flatMap((t) => (t.worker === 'bare' ? [{ ...t, worker }] : []));
   const hot = productIds.filter((_, i) => i % Math.max(1, Math.floor(productIds.length / 1000)) === 0).slice(0, 1000);
   const reads: Omit<Target, 'worker'>[] = [
     { name: 'health', sample: '/health', nextPath: () => '/health' },

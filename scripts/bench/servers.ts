@@ -8,7 +8,8 @@ import { root, WRANGLER_BIN, wranglerEnv } from '../lib.ts';
 
 /** `wrangler-dev`: what `npm run dev` runs. `miniflare`: what `npm start` runs. */
 export type ServingPath = 'wrangler-dev' | 'miniflare';
-export type WorkerName = 'edgeshop' | 'edgeshop-nocache' | 'bare' | 'bare-assets' | 'floor';
+/** `-v8-defaults`: npm start's V8 young-generation setting left out (scripts/start.ts, `YOUNG_GENERATION`). */
+export type WorkerName = 'edgeshop' | 'edgeshop-nocache' | 'edgeshop-v8-defaults' | 'bare' | 'bare-v8-defaults' | 'bare-assets' | 'floor';
 
 export interface RunningServer {
   url: string;
@@ -23,10 +24,13 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+const BARE_CONFIG = ['--config', join(import.meta.dirname, 'bare.wrangler.toml')];
 const CONFIGS: Record<WorkerName, string[]> = {
   edgeshop: [],
   'edgeshop-nocache': [],
-  bare: ['--config', join(import.meta.dirname, 'bare.wrangler.toml')],
+  'edgeshop-v8-defaults': ['--v8-defaults'],
+  bare: BARE_CONFIG,
+  'bare-v8-defaults': [...BARE_CONFIG, '--v8-defaults'],
   'bare-assets': ['--config', join(import.meta.dirname, 'bare-assets.wrangler.toml')],
   floor: ['--config', join(import.meta.dirname, 'floor.wrangler.toml')],
 };
@@ -36,7 +40,7 @@ const READY_TIMEOUT_MS = 90_000;
  * `edgeshop-nocache` is the same bundle with the catalog cache off: the baseline of the cache.
  */
 function loadVars(worker: WorkerName): [string, string][] {
-  if (worker === 'edgeshop') return [['RATE_LIMIT_MULTIPLIER', '100000']];
+  if (worker === 'edgeshop' || worker === 'edgeshop-v8-defaults') return [['RATE_LIMIT_MULTIPLIER', '100000']];
   if (worker === 'edgeshop-nocache') return [['RATE_LIMIT_MULTIPLIER', '100000'], ['CATALOG_CACHE_TTL_SECONDS', '0']];
   return [];
 }
@@ -67,6 +71,7 @@ function isRunning(child: ChildProcess): boolean {
 function commandLine(path: ServingPath, worker: WorkerName, port: number, persistTo: string | undefined): string[] {
   const config = CONFIGS[worker];
   if (persistTo !== undefined && path !== 'miniflare') throw new Error('only the npm start path serves a state from another folder');
+  if (worker.endsWith('-v8-defaults') && path !== 'miniflare') throw new Error('only the npm start path sets V8 flags');
   if (path === 'wrangler-dev') {
     // What `npm run dev` runs once it has seeded (the benchmark seeds first).
     return [WRANGLER_BIN, 'dev', '--ip', '127.0.0.1', '--port', String(port), ...config, ...loadVars(worker).flatMap(([k, v]) => ['--var', `${k}:${v}`])];
