@@ -231,7 +231,7 @@ function report(runs: Run[], drf: DrfBaseline, facts: ReturnType<typeof machine>
     '| target | before req/s (p99 ms) | after req/s (p99 ms) | after / before |',
     '|---|---|---|---|',
     ...Object.entries(BEFORE_REFERENCE).map(([target, [rps, p99]]) => {
-      const after = runs.find((r) => r.path === 'miniflare' && r.storage === 'disk' && r.worker === 'edgeshop' && r.target === target);
+      const after = onNpmStart(runs, 'edgeshop', target);
       return after
         ? `| ${target} | ${rps} (${p99}) | ${after.requestsPerSec.toFixed(0)} (${after.latencyMs.p99}) | ${(after.requestsPerSec / rps).toFixed(2)} |`
         : `| ${target} | ${rps} (${p99}) | not measured | |`;
@@ -288,13 +288,17 @@ function report(runs: Run[], drf: DrfBaseline, facts: ReturnType<typeof machine>
   return lines.join('\n');
 }
 
+/** A target's run on npm start with the state on disk, where the issue's goals are measured. */
+function onNpmStart(runs: Run[], worker: WorkerName, target: string): Run | undefined {
+  return runs.find((r) => r.path === 'miniflare' && r.storage === 'disk' && r.worker === worker && r.target === target);
+}
+
 /** The catalog reads the p99 goal covers, and the goal (wrk -c16, npm start). */
 const LATENCY_TARGETS = ['list', 'detail', 'detail (1,000 hot)', 'search', 'search+category', 'mixed (warm)', 'mixed (cold)'];
 const GOAL_P99_MS = 25;
 
 /** The issue's p99 goal on npm start, beside the same bundle with V8's default young generation. */
 function latencyLines(runs: Run[], load: LoadOptions): string[] {
-  const on = (worker: WorkerName, target: string) => runs.find((r) => r.path === 'miniflare' && r.storage === 'disk' && r.worker === worker && r.target === target);
   const lines = [
     '## Latency (npm start, state on disk)',
     '',
@@ -307,13 +311,13 @@ function latencyLines(runs: Run[], load: LoadOptions): string[] {
   ];
   const cells = (r: Run | undefined) => (r ? [r.requestsPerSec.toFixed(0), String(r.latencyMs.p99), String(r.latencyMs.p999), String(r.latencyMs.max)] : ['', '', '', '']);
   for (const target of LATENCY_TARGETS) {
-    const r = on('edgeshop', target);
+    const r = onNpmStart(runs, 'edgeshop', target);
     if (!r) continue;
     const [rps, p99, p999, max] = cells(r);
-    lines.push(`| ${[target, rps, p99, p999, max, r.latencyMs.p99 < GOAL_P99_MS ? 'yes' : 'no', ...cells(on('edgeshop-v8-defaults', target))].join(' | ')} |`);
+    lines.push(`| ${[target, rps, p99, p999, max, r.latencyMs.p99 < GOAL_P99_MS ? 'yes' : 'no', ...cells(onNpmStart(runs, 'edgeshop-v8-defaults', target))].join(' | ')} |`);
   }
-  const bare = on('bare', 'bare');
-  if (bare) lines.push(`| ${['bare worker (baseline)', ...cells(bare), '', ...cells(on('bare-v8-defaults', 'bare'))].join(' | ')} |`);
+  const bare = onNpmStart(runs, 'bare', 'bare');
+  if (bare) lines.push(`| ${['bare worker (baseline)', ...cells(bare), '', ...cells(onNpmStart(runs, 'bare-v8-defaults', 'bare'))].join(' | ')} |`);
   return [...lines, ''];
 }
 
@@ -329,7 +333,7 @@ function targetLines(runs: Run[], drf: DrfBaseline): string[] {
     '|---|---|---|---|---|---|---|---|',
   ];
   for (const [target, goal] of Object.entries(GOALS)) {
-    const r = runs.find((x) => x.path === 'miniflare' && x.storage === 'disk' && x.worker === 'edgeshop' && x.target === target);
+    const r = onNpmStart(runs, 'edgeshop', target);
     if (!r) continue;
     const measured = drfRun(drf, target);
     const ratio = measured && r.requestsPerSec / measured.requestsPerSec;
