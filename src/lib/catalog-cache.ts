@@ -419,7 +419,9 @@ export function catalogCache(kind: CachedKind) {
       if (feed?.bookmark) useSession(c, feed.bookmark);
       await next();
       if (c.res.status !== 200) return;
-      const body = await c.res.clone().text();
+      // Read, not cloned: a clone tees the stream and leaves one branch unread, and this
+      // Response is replaced on the next line anyway (Hono's setter carries over only headers).
+      const body = await c.res.text();
       const etag = await strongEtag(body);
       c.res = answer({ body, etag }, ifNoneMatch, 'miss');
       // A write that landed while this read ran, here or (as the feed told a poll meanwhile)
