@@ -6,7 +6,7 @@
 //   node scripts/start.ts --no-seed --config <toml>   serve another config as is (the benchmark)
 //   npm start -- --var RATE_LIMIT_MULTIPLIER=1000     override a [vars] setting
 //   npm start -- --no-seed --persist-to <dir>         serve the state kept in <dir> (the benchmark's copy in RAM)
-//   npm start -- --v8-defaults                        leave V8's young generation at its default size (see YOUNG_GENERATION)
+//   npm start -- --v8-defaults                        leave V8's collector at its defaults (see V8_GC_FLAGS)
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -44,25 +44,34 @@ export interface ServeOptions {
    * By default the config's `.wrangler/state`, which `npm run dev` and the seed script use too.
    */
   persistTo?: string;
-  /** Leave V8's young generation at its default size instead of `YOUNG_GENERATION` (the benchmark's baseline). */
+  /** Leave V8's collector at its defaults instead of `V8_GC_FLAGS` (the benchmark's baseline). */
   v8Defaults?: boolean;
 }
 
 /**
- * V8 flags for workerd: a young generation of 1 MiB per semi-space, where V8 sizes it from the
- * heap (up to 16 MiB here). workerd frees a request's Request, Response, Headers and stream
- * objects when V8's young-generation collection finds them dead, and runs their C++ destructors
- * in that same pause, on the one thread that serves every request. With the default size, one
- * collection holds thousands of requests' objects: a pause of 15 to 70 ms about once a second under
- * load (`perf`: the scavenge, then `Headers::~Headers`, `Wrappable::detachFromShim`...), each
- * one a stall of every connection. At 1 MiB the collections come more often and each frees a few
- * hundred: in alternating runs (wrk -t1 -c16, this machine) the bare worker's p99 went from 104
- * to 40 ms and a cached detail read's from 167 to 27 ms, at the same req/s. Production workerd runs
- * Cloudflare's own V8 settings; this is what `npm start` serves with locally. Miniflare passes
- * `MINIFLARE_WORKERD_V8_FLAGS` to workerd (every isolate in the process), and one set in the
- * environment wins over this.
+ * V8 flags for workerd, two settings for one cause: workerd frees a request's Request, Response,
+ * Headers and stream objects in V8's collections, running their C++ destructors in the pause, on
+ * the one thread that serves every request. Each pause is a stall of every connection.
+ * - `--max-semi-space-size=1`: a young generation of 1 MiB per semi-space, where V8 sizes it from
+ *   the heap (up to 16 MiB here). With the default size, one scavenge holds thousands of requests'
+ *   objects: a pause of 15 to 70 ms about once a second under load (`perf`: the scavenge, then
+ *   `Headers::~Headers`, `Wrappable::detachFromShim`...). At 1 MiB the scavenges come more often
+ *   and each frees a few hundred: in alternating runs (wrk -t1 -c16, this machine) the bare
+ *   worker's p99 went from 104 to 40 ms and a cached detail read's from 167 to 27 ms, at the same
+ *   req/s.
+ * - `--heap-growing-percent=20`: a full collection once the old generation has grown 20 % past
+ *   what the last one kept, where V8 lets it grow 70 % or more. Most request objects are promoted
+ *   before they die and are freed by full collections, which here are atomic: never incremental
+ *   (`--trace-gc`: "allocation limit; GC in old space requested", no marking steps), and their
+ *   pause grows with the garbage they find (about 30 ms with 5 MB of it, 46 ms with 10 MB, 89 ms
+ *   with 18 MB, for a cached detail read holding 11 MB live). Smaller, more frequent ones: in
+ *   alternating runs the cached reads' p99.9 went from 56 to 66 ms to 29 to 32 ms, at about the
+ *   same req/s.
+ * Production workerd runs Cloudflare's own V8 settings; this is what `npm start` serves with
+ * locally. Miniflare passes `MINIFLARE_WORKERD_V8_FLAGS` to workerd (every isolate in the
+ * process), and one set in the environment wins over this.
  */
-const YOUNG_GENERATION = ['--max-semi-space-size=1'];
+const V8_GC_FLAGS = ['--max-semi-space-size=1', '--heap-growing-percent=20'];
 const V8_FLAGS_FROM_ENV = process.env['MINIFLARE_WORKERD_V8_FLAGS'];
 
 /**
@@ -129,7 +138,7 @@ export async function serve({ configPath = PROJECT_CONFIG, port, host = '127.0.0
   ) as typeof bindings;
   const stateDir = join(dirname(configPath), '.wrangler');
   // Read by Miniflare when it writes workerd's config, below (an empty value: V8's defaults).
-  process.env['MINIFLARE_WORKERD_V8_FLAGS'] = V8_FLAGS_FROM_ENV ?? (v8Defaults ? '' : YOUNG_GENERATION.join(' '));
+  process.env['MINIFLARE_WORKERD_V8_FLAGS'] = V8_FLAGS_FROM_ENV ?? (v8Defaults ? '' : V8_GC_FLAGS.join(' '));
   const mf = new Miniflare(
     convertV4MiniflareOptions({
       // Miniflare's own entry worker (a router that adds its dev features) listens on a port of

@@ -8,7 +8,7 @@ import { root, WRANGLER_BIN, wranglerEnv } from '../lib.ts';
 
 /** `wrangler-dev`: what `npm run dev` runs. `miniflare`: what `npm start` runs. */
 export type ServingPath = 'wrangler-dev' | 'miniflare';
-/** `-v8-defaults`: npm start's V8 young-generation setting left out (scripts/start.ts, `YOUNG_GENERATION`). */
+/** `-v8-defaults`: npm start's V8 collector settings left out (scripts/start.ts, `V8_GC_FLAGS`). */
 export type WorkerName = 'edgeshop' | 'edgeshop-nocache' | 'edgeshop-v8-defaults' | 'bare' | 'bare-v8-defaults' | 'bare-assets' | 'floor';
 
 export interface RunningServer {
