@@ -60,13 +60,13 @@ export interface ServeOptions {
  *   worker's p99 went from 104 to 40 ms and a cached detail read's from 167 to 27 ms, at the same
  *   req/s.
  * - `--heap-growing-percent=20`: a full collection once the old generation has grown 20 % past
- *   what the last one kept, where V8 lets it grow 70 % or more. Most request objects are promoted
- *   before they die and are freed by full collections, which here are atomic: never incremental
- *   (`--trace-gc`: "allocation limit; GC in old space requested", no marking steps), and their
- *   pause grows with the garbage they find (about 30 ms with 5 MB of it, 46 ms with 10 MB, 89 ms
- *   with 18 MB, for a cached detail read holding 11 MB live). Smaller, more frequent ones: in
- *   alternating runs the cached reads' p99.9 went from 56 to 66 ms to 29 to 32 ms, at about the
- *   same req/s.
+ *   what the last one kept, where V8 lets it grow 70 % or more. Many request objects outlive two
+ *   scavenges, are promoted, and only full collections free them. Those are atomic here (never
+ *   incremental: `--trace-gc` shows "allocation limit; GC in old space requested" and no marking
+ *   steps), and their pause grows with the garbage they find (about 30 ms with 5 MB of it, 46 ms
+ *   with 10 MB, 89 ms with 18 MB, for a cached detail read holding 11 MB live). Smaller, more
+ *   frequent ones: in alternating runs the cached reads' p99.9 went from 56 to 66 ms to 29 to
+ *   32 ms, at about the same req/s.
  * Production workerd runs Cloudflare's own V8 settings; this is what `npm start` serves with
  * locally. Miniflare passes `MINIFLARE_WORKERD_V8_FLAGS` to workerd (every isolate in the
  * process), and one set in the environment wins over this.

@@ -420,7 +420,7 @@ export function catalogCache(kind: CachedKind) {
       await next();
       if (c.res.status !== 200) return;
       // Read, not cloned: a clone tees the stream and leaves one branch unread, and this
-      // Response is replaced on the next line anyway (Hono's setter carries over only headers).
+      // Response is replaced just below anyway (Hono's setter carries over only its headers).
       const body = await c.res.text();
       const etag = await strongEtag(body);
       c.res = answer({ body, etag }, ifNoneMatch, 'miss');
