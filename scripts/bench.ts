@@ -403,7 +403,8 @@ async function main(): Promise<number> {
   const { load, drf: drfEnabled, dev, products } = options();
   await seed({ count: products });
   // Real ids, so detail requests hit products even after some were deleted in development.
-  const ids = (d1Execute('SELECT id FROM products') as { id: number }[]).map((row) => row.id);
+  // (About 30 bytes of wrangler's JSON an id: a big catalog's list outgrows spawnSync's 1 MiB default.)
+  const ids = (d1Execute('SELECT id FROM products', { maxBuffer: 256 * 2 ** 20 }) as { id: number }[]).map((row) => row.id);
   // The seed only tops the catalog up: after a bigger run it would stay bigger, and a report
   // headed 10,000 would measure 100,000. A few products made by hand in development are fine.
   if (ids.length > products * 1.1) {
