@@ -3,7 +3,7 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.ts';
 import worker from '../src/index.ts';
-import { ByteLru, fastAnswerCount, invalidateCatalog, sharedReadWaiters } from '../src/lib/catalog-cache.ts';
+import { awaitOtherRequest, ByteLru, fastAnswerCount, invalidateCatalog, sharedReadWaiters } from '../src/lib/catalog-cache.ts';
 import committed from '../openapi.json';
 import { reconcile } from '../src/queues/reconcile.ts';
 import { interceptD1 } from './support/d1.ts';
@@ -201,6 +201,37 @@ describe('catalog read cache', () => {
     } finally {
       restore();
     }
+  });
+});
+
+describe('waiting for another request', () => {
+  it('reads for itself when the read it waits for does not come back in time', async () => {
+    const product = await createProduct(admin);
+    const path = `/products/${product.id}/`;
+    const { issued, release, restore } = holdFirstProductRead();
+    try {
+      // The first read is stuck (as when its request ends without settling the shared read).
+      const stuck = viaApp(path);
+      await issued;
+      const waiter = viaApp(path);
+      await until(() => sharedReadWaiters() === 1);
+      // It gives up on the stuck read, reads the product itself, and answers.
+      const answered = await waiter;
+      expect(answered.status).toBe(200);
+      expect(answered.headers['x-cache']).toBe('miss');
+      expect(JSON.parse(answered.body).id).toBe(product.id);
+      expect(sharedReadWaiters()).toBe(0);
+      release();
+      expect((await stuck).status).toBe(200);
+    } finally {
+      restore();
+    }
+  });
+
+  it('gives the value of a promise that settles in time, and undefined for one that fails or never settles', async () => {
+    expect(await awaitOtherRequest(Promise.resolve('g1.7'), 50)).toEqual({ value: 'g1.7' });
+    expect(await awaitOtherRequest(Promise.reject(new Error('its request ended')), 50)).toBeUndefined();
+    expect(await awaitOtherRequest(new Promise<string>(() => undefined), 50)).toBeUndefined();
   });
 });
 

@@ -131,6 +131,32 @@ const lru = new ByteLru();
 const filling = new Map<string, Promise<Filled | undefined>>();
 /** Requests now waiting for another request's read (`filling`). */
 let waitingForShare = 0;
+
+/**
+ * How long a request waits for a read or a generation check that another request started. It
+ * is an optimisation: past this, or if that request failed, the waiter does the work itself.
+ */
+export const SHARED_WAIT_MS = 1000;
+
+/**
+ * Awaits a promise another request made (a read in `filling`, a generation check), for at most
+ * `ms`; undefined when it failed or took longer. workerd settles such a promise only inside the
+ * request that made it, so if that request ends first (canceled, or failed outside its handler)
+ * the promise never settles, and a waiter with nothing else pending would itself be canceled as
+ * hung: 500s that spread to every later request for the key (seen priming 100,000 products).
+ * The timer is the waiter's own pending event.
+ */
+export async function awaitOtherRequest<T>(promise: Promise<T>, ms = SHARED_WAIT_MS): Promise<{ value: T } | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([promise.then((value) => ({ value }), () => undefined), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 /**
  * Admission to the location's cache, on the second request: a copy read from D1 is put there
  * when this isolate is asked for it again (a hit on its copy in memory, a request that shared
@@ -247,12 +273,23 @@ const MAX_CHANGED_KEYS = 20_000;
 function currentGeneration(d1: FeedSession, env: Bindings, settings: CacheSettings, now: number): Promise<string> | string {
   if (generation && generation.checkedUntil > now) return generation.value;
   // One check at a time: the requests that arrive while it runs wait for it, not start their own.
-  checking ??= checkGeneration(d1, env, settings, now).finally(() => {
-    checking = undefined;
+  const running = checking;
+  if (running) return joinCheck(running, d1, env, settings, now);
+  const own = checkGeneration(d1, env, settings, now).finally(() => {
+    if (checking === own) checking = undefined;
   });
-  return checking;
+  checking = own;
+  return own;
 }
 let checking: Promise<string> | undefined;
+
+/** Waits for another request's check; if it failed or never settles, this request checks. */
+async function joinCheck(running: Promise<string>, d1: FeedSession, env: Bindings, settings: CacheSettings, now: number): Promise<string> {
+  const outcome = await awaitOtherRequest(running);
+  if (outcome) return outcome.value;
+  if (checking === running) checking = undefined;
+  return currentGeneration(d1, env, settings, now);
+}
 
 async function checkGeneration(d1: FeedSession, env: Bindings, settings: CacheSettings, now: number): Promise<string> {
   const writes = localWrites;
@@ -377,8 +414,11 @@ export function catalogCache(kind: CachedKind) {
       // here moved the generation since that read began (a detail's key does not carry it), or
       // the feed has since named a change the copy may predate.
       waitingForShare++;
-      const shared = await pending;
+      const outcome = await awaitOtherRequest(pending);
       waitingForShare--;
+      // Its reader failed or is stuck: nobody else waits on that read either.
+      if (outcome === undefined && filling.get(key) === pending) filling.delete(key);
+      const shared = outcome?.value;
       if (shared && shared.entry.generation === locationPart(current) && currentForFeed(key, shared.seq)) {
         admit(key, shared.entry, settings, waitUntil);
         return answer(shared.entry, ifNoneMatch, 'hit-isolate');
