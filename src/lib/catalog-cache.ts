@@ -136,7 +136,7 @@ let waitingForShare = 0;
  * How long a request waits for a read or a generation check that another request started. It
  * is an optimisation: past this, or if that request failed, the waiter does the work itself.
  */
-export const SHARED_WAIT_MS = 1000;
+const SHARED_WAIT_MS = 1000;
 
 /**
  * Awaits a promise another request made (a read in `filling`, a generation check), for at most
