@@ -614,14 +614,9 @@ function publish(productIds: number[], generation: string): Promise<void> {
     return nextRound.done;
   }
   const round: Round = { seq: ++rounds, ids: new Set(productIds), generation, done: Promise.resolve() };
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const waited = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ROUND_WAIT_MS);
-  });
   // The round runs once the one before it has ended, in the request that opened it (which keeps
   // the promise alive, through `await` or `waitUntil`); it no longer takes joiners once it runs.
-  round.done = Promise.race([lastRound.catch(() => undefined), waited]).then(async () => {
-    clearTimeout(timer);
+  round.done = awaitOtherRequest(lastRound, ROUND_WAIT_MS).then(async () => {
     if (nextRound === round) nextRound = undefined;
     latestBegun = Math.max(latestBegun, round.seq);
     // The deletes land before the new generation: an isolate that sees the generation move and
