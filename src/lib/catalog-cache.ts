@@ -2,7 +2,6 @@ import { createMiddleware } from 'hono/factory';
 import type { AppEnv, Bindings } from '../env.ts';
 import { BOOKMARK_HEADER } from './bookmark.ts';
 import { type D1, useSession } from './d1-session.ts';
-import { Doorkeeper } from './doorkeeper.ts';
 import { logLine, logs } from './log.ts';
 import type { CacheSource } from './openapi.ts';
 
@@ -164,16 +163,11 @@ export async function awaitOtherRequest<T>(promise: Promise<T>, ms = SHARED_WAIT
  * its read, or a second miss once the copy has left memory), not when it is first read. Most
  * of a large catalog's detail pages are read once in a while (a long tail), and a put for each
  * is a write that no one reads: it costs the worker the copy's Response and the location's
- * cache its room, and pushes out copies that are read.
- *
- * The keys read from D1 once and not put yet are remembered by a `Doorkeeper` (two Bloom
- * filters, 256 KiB): the last 100,000 to 200,000 of them. The set of keys it replaces held
- * 10,000 (about 870 KiB of detail keys), and a long tail never came back within them: with
- * 100,000 products read evenly, no copy reached the location's cache, and every miss in memory
- * paid a lookup there that could only miss. About 1 in 100 keys read once passes as seen (a put
- * on its first request); no key read twice within the window is missed.
+ * cache its room, and pushes out copies that are read. The keys read from D1 once and not put
+ * yet, oldest first, at most `MAX_SEEN_ONCE`.
  */
-const seenOnce = new Doorkeeper();
+const seenOnce = new Set<string>();
+const MAX_SEEN_ONCE = 10_000;
 
 /** A copy a reader kept, and the feed seq it is at least as new as. */
 interface Filled {
@@ -385,6 +379,7 @@ function admit(key: string, entry: Entry, settings: CacheSettings, waitUntil: (p
   const pending = entry.unshared;
   if (pending === undefined) return;
   entry.unshared = undefined;
+  seenOnce.delete(key);
   const now = Date.now();
   if (refused(key, pending.filledAt, settings, now) || !currentForFeed(key, pending.seq)) return;
   waitUntil(caches.default.put(key, locationCopy(entry.body, entry.etag, pending.filledAt, pending.seq, settings.ttlSeconds * 1000, now)));
@@ -477,7 +472,15 @@ export function catalogCache(kind: CachedKind) {
       settle({ entry, seq: fillSeq });
       // Read from D1 here before, and not put since (its copy left memory first): a second
       // request, so the location's cache gets it now. Otherwise it waits for one.
-      if (seenOnce.seen(key)) admit(key, entry, settings, waitUntil);
+      if (seenOnce.has(key)) {
+        admit(key, entry, settings, waitUntil);
+      } else {
+        seenOnce.add(key);
+        for (const oldest of seenOnce) {
+          if (seenOnce.size <= MAX_SEEN_ONCE) break;
+          seenOnce.delete(oldest);
+        }
+      }
     } finally {
       settle(undefined);
       if (filling.get(key) === filled) filling.delete(key);
