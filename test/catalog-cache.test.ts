@@ -603,7 +603,7 @@ describe("a write's invalidation of the location's cache", () => {
     try {
       const first = invalidateCatalog(env, [a.id]);
       await until(() => log.includes(`delete ${a.id}`));
-      // The next round goes out after a bounded wait (ROUND_WAIT_MS), though the first never ended.
+      // The next round goes out after a bounded wait (SHARED_WAIT_MS), though the first never ended.
       await invalidateCatalog(env, [b.id]);
       expect(log).toEqual([`delete ${a.id}`, `delete ${b.id}`, expect.stringMatching(/^put /)]);
       const newest = log[2];

@@ -133,8 +133,9 @@ const filling = new Map<string, Promise<Filled | undefined>>();
 let waitingForShare = 0;
 
 /**
- * How long a request waits for a read or a generation check that another request started. It
- * is an optimisation: past this, or if that request failed, the waiter does the work itself.
+ * How long a request waits for a read, a generation check or an invalidation round that another
+ * request started. Sharing a read or a check is an optimisation: past this, or if that request
+ * failed, the waiter does the work itself. A round waits this long for the round before it.
  */
 const SHARED_WAIT_MS = 1000;
 
@@ -601,12 +602,6 @@ let nextRound: Round | undefined;
 let lastRound: Promise<void> = Promise.resolve();
 let rounds = 0;
 let latestBegun = 0;
-/**
- * How long a round waits for the one before it. A round runs in the request that opened it; if
- * that request is cancelled, its round may never end, and without this no later round would run.
- */
-const ROUND_WAIT_MS = 1_000;
-
 function publish(productIds: number[], generation: string): Promise<void> {
   if (nextRound) {
     for (const id of productIds) nextRound.ids.add(id);
@@ -616,7 +611,9 @@ function publish(productIds: number[], generation: string): Promise<void> {
   const round: Round = { seq: ++rounds, ids: new Set(productIds), generation, done: Promise.resolve() };
   // The round runs once the one before it has ended, in the request that opened it (which keeps
   // the promise alive, through `await` or `waitUntil`); it no longer takes joiners once it runs.
-  round.done = awaitOtherRequest(lastRound, ROUND_WAIT_MS).then(async () => {
+  // A round whose request was cancelled may never end: the wait is bounded (`awaitOtherRequest`),
+  // or no later round would run.
+  round.done = awaitOtherRequest(lastRound).then(async () => {
     if (nextRound === round) nextRound = undefined;
     latestBegun = Math.max(latestBegun, round.seq);
     // The deletes land before the new generation: an isolate that sees the generation move and
