@@ -11,20 +11,24 @@ export type { CartError, CartLine, CartResult } from './cart.types.ts';
  * Storage is the object's SQLite database; `sql.exec` is synchronous and no method awaits, so
  * each method is a transaction of its own (no other call interleaves with it).
  *
- * Prices are not kept here: the cart holds product ids and quantities, and the API prices
- * them from D1 at every read and at checkout. The name is kept only to tell the user which
- * line disappeared when a product leaves the catalog.
+ * Prices are not answered from here: the API prices every line from D1 at every read. Each
+ * line keeps the name and unit price D1 gave at its last add or change, for two uses: to tell
+ * the user which line disappeared when a product leaves the catalog, and as checkout's
+ * expectation, which its D1 batch checks against the catalog in the same transaction (so
+ * checkout needs no read of its own while the prices hold; src/routes/orders/orders.service.ts).
  *
  * Methods return results instead of throwing: an error thrown across RPC loses its class.
  */
 const ProductRef = z.object({
   productId: z.number().int().positive(),
   name: z.string(),
+  /** Its unit price in cents now, read from D1 by the caller. */
+  priceCents: z.number().int().min(0),
   /** Units in stock now, read from D1 by the caller. */
   stock: z.number().int().min(0),
 });
 const AddInput = ProductRef.extend({ quantity: z.number().int().min(1).max(MAX_LINE_QUANTITY) });
-const SetInput = z.object({ itemId: z.number().int().positive(), quantity: z.number().int().min(1).max(MAX_LINE_QUANTITY), stock: z.number().int().min(0) });
+const SetInput = ProductRef.omit({ productId: true }).extend({ itemId: z.number().int().positive(), quantity: z.number().int().min(1).max(MAX_LINE_QUANTITY) });
 const Ids = z.array(z.number().int().positive());
 const Token = z.string().min(1);
 
@@ -42,9 +46,11 @@ interface LineRow extends Record<string, SqlStorageValue> {
   product_id: number;
   name: string;
   quantity: number;
+  price_cents: number | null;
 }
 
-const toLine = (r: LineRow): CartLine => ({ id: r.id, productId: r.product_id, name: r.name, quantity: r.quantity });
+const toLine = (r: LineRow): CartLine => ({ id: r.id, productId: r.product_id, name: r.name, quantity: r.quantity, priceCents: r.price_cents });
+const COLUMNS = 'id, product_id, name, quantity, price_cents';
 
 export class CartDurableObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
@@ -55,16 +61,20 @@ export class CartDurableObject extends DurableObject<Env> {
       id INTEGER PRIMARY KEY AUTOINCREMENT,
       product_id INTEGER NOT NULL UNIQUE,
       name TEXT NOT NULL,
-      quantity INTEGER NOT NULL CHECK (quantity BETWEEN 1 AND ${MAX_LINE_QUANTITY})
+      quantity INTEGER NOT NULL CHECK (quantity BETWEEN 1 AND ${MAX_LINE_QUANTITY}),
+      price_cents INTEGER
     )`);
+    // Carts created before lines kept their price: add the column (NULL until the line changes).
+    const priced = ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM pragma_table_info('lines') WHERE name = 'price_cents'").one().n;
+    if (priced === 0) ctx.storage.sql.exec('ALTER TABLE lines ADD COLUMN price_cents INTEGER');
   }
 
   private rows(): CartLine[] {
-    return this.ctx.storage.sql.exec<LineRow>('SELECT id, product_id, name, quantity FROM lines ORDER BY id').toArray().map(toLine);
+    return this.ctx.storage.sql.exec<LineRow>(`SELECT ${COLUMNS} FROM lines ORDER BY id`).toArray().map(toLine);
   }
 
   private find(itemId: number): CartLine | null {
-    const row = this.ctx.storage.sql.exec<LineRow>('SELECT id, product_id, name, quantity FROM lines WHERE id = ?', itemId).toArray()[0];
+    const row = this.ctx.storage.sql.exec<LineRow>(`SELECT ${COLUMNS} FROM lines WHERE id = ?`, itemId).toArray()[0];
     return row ? toLine(row) : null;
   }
 
@@ -102,7 +112,7 @@ export class CartDurableObject extends DurableObject<Env> {
 
   /** Adds to the product's line (creating it), within 99 per line and the stock the caller saw. */
   add(input: z.input<typeof AddInput>): CartResult<CartLine> {
-    const { productId, name, quantity, stock } = AddInput.parse(input);
+    const { productId, name, priceCents, quantity, stock } = AddInput.parse(input);
     const busy = this.locked();
     if (busy) return busy;
     // The product's line and the number of lines, in one statement (not the whole cart, twice).
@@ -115,26 +125,27 @@ export class CartDurableObject extends DurableObject<Env> {
     if (total > stock) return { ok: false, error: 'insufficient_stock', quantity: total, available: stock };
     const row = this.ctx.storage.sql
       .exec<LineRow>(
-        `INSERT INTO lines (product_id, name, quantity) VALUES (?, ?, ?)
-         ON CONFLICT (product_id) DO UPDATE SET quantity = excluded.quantity, name = excluded.name
-         RETURNING id, product_id, name, quantity`,
+        `INSERT INTO lines (product_id, name, quantity, price_cents) VALUES (?, ?, ?, ?)
+         ON CONFLICT (product_id) DO UPDATE SET quantity = excluded.quantity, name = excluded.name, price_cents = excluded.price_cents
+         RETURNING ${COLUMNS}`,
         productId,
         name,
         total,
+        priceCents,
       )
       .one();
     return { ok: true, value: toLine(row) };
   }
 
-  /** Sets a line's quantity; `stock` is the product's stock as the caller read it. */
+  /** Sets a line's quantity; `name`, `priceCents` and `stock` are the product's as the caller read them. */
   setQuantity(input: z.input<typeof SetInput>): CartResult<CartLine> {
-    const { itemId, quantity, stock } = SetInput.parse(input);
+    const { itemId, quantity, name, priceCents, stock } = SetInput.parse(input);
     const busy = this.locked();
     if (busy) return busy;
     if (!this.find(itemId)) return { ok: false, error: 'line_not_found' };
     if (quantity > stock) return { ok: false, error: 'insufficient_stock', quantity, available: stock };
     const row = this.ctx.storage.sql
-      .exec<LineRow>('UPDATE lines SET quantity = ? WHERE id = ? RETURNING id, product_id, name, quantity', quantity, itemId)
+      .exec<LineRow>(`UPDATE lines SET quantity = ?, name = ?, price_cents = ? WHERE id = ? RETURNING ${COLUMNS}`, quantity, name, priceCents, itemId)
       .one();
     return { ok: true, value: toLine(row) };
   }

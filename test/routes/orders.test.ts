@@ -1,5 +1,8 @@
+import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { CartDurableObject } from '../../src/durable/cart.ts';
+import { cartOf } from '../../src/routes/cart/cart.service.ts';
 import { OrderSchema } from '../../src/routes/orders/orders.schemas.ts';
 import { call, expectProblem } from '../support/api.ts';
 import { interceptD1 } from '../support/d1.ts';
@@ -15,13 +18,16 @@ beforeAll(async () => {
   ({ customer, other, admin } = await authMatrix());
 });
 
-/** Runs `before` once, just before the worker's next D1 batch: another buyer acting between our read and our write. */
-async function withInterleavedWrite<T>(before: () => Promise<unknown>, run: () => Promise<T>): Promise<T> {
-  let pending = true;
+/**
+ * Runs `before` just before the worker's next D1 batch (`times` batches: every one with
+ * Infinity): another buyer or an admin acting between what the checkout expects and its write.
+ */
+async function withInterleavedWrite<T>(before: () => Promise<unknown>, run: () => Promise<T>, times = 1): Promise<T> {
+  let pending = times;
   const restore = interceptD1({
     batch: async (statements, batch) => {
-      if (pending) {
-        pending = false;
+      if (pending > 0) {
+        pending -= 1;
         await before();
       }
       return batch(statements);
@@ -29,6 +35,27 @@ async function withInterleavedWrite<T>(before: () => Promise<unknown>, run: () =
   });
   try {
     return await run();
+  } finally {
+    restore();
+  }
+}
+
+/** Checks out, counting the worker's catalog reads (the price query) and its D1 batches. */
+async function checkoutWatched(user: TestUser) {
+  const reads: string[] = [];
+  let batches = 0;
+  const restore = interceptD1({
+    prepare: (query, prepare) => {
+      if (/^SELECT id, name, price_cents, stock FROM products/i.test(query)) reads.push(query);
+      return prepare(query);
+    },
+    batch: (statements, batch) => {
+      batches += 1;
+      return batch(statements);
+    },
+  });
+  try {
+    return { res: await call('POST', '/orders/', { token: user.access }), reads, batches };
   } finally {
     restore();
   }
@@ -120,7 +147,7 @@ describe('POST /orders/ (checkout)', () => {
     for (const loser of losers) expect((await call('GET', '/cart/', { token: loser.access })).body.items).toHaveLength(1);
   });
 
-  it('lets the database refuse stock taken between the read and the batch (CHECK stock >= 0): 409, nothing written', async () => {
+  it('lets the database refuse stock taken between the add and the batch (CHECK stock >= 0): 409, nothing written', async () => {
     const user = await createUser();
     const product = await createProduct(admin, { stock: 2 });
     const spare = await createProduct(admin, { stock: 9 });
@@ -138,21 +165,76 @@ describe('POST /orders/ (checkout)', () => {
     expect((await call('GET', '/cart/', { token: user.access })).body.items).toHaveLength(2);
   });
 
-  it('refuses a product repriced or deleted between the read and the batch (NOT NULL guard): 409, nothing written', async () => {
-    for (const interleave of [
-      (id: number) => env.DB.prepare('UPDATE products SET price_cents = price_cents + 1 WHERE id = ?').bind(id).run(),
-      (id: number) => env.DB.prepare('DELETE FROM products WHERE id = ?').bind(id).run(),
-    ]) {
-      const user = await createUser();
-      const product = await createProduct(admin, { stock: 4 });
-      const spare = await createProduct(admin, { stock: 4 });
-      await addToCart(user, spare.id, 1);
-      await addToCart(user, product.id, 1);
-      const res = await withInterleavedWrite(() => interleave(product.id), () => call('POST', '/orders/', { token: user.access }));
-      expectProblem(res, 409, 'conflict');
-      expect(await stockOf(spare.id)).toBe(4);
-      expect(await countRows('orders', 'user_id = ?', user.id)).toBe(0);
-    }
+  it('writes the order in one D1 batch with no read before it, at the prices the cart was shown', async () => {
+    const user = await createUser();
+    const a = await createProduct(admin, { price: '3.25', stock: 9 });
+    const b = await createProduct(admin, { price: '0.99', stock: 9 });
+    await addToCart(user, a.id, 2);
+    await addToCart(user, b.id, 3);
+    const { res, reads, batches } = await checkoutWatched(user);
+    expect(res.status, res.text).toBe(201);
+    expect(res.body.total).toBe('9.47');
+    expect(reads).toEqual([]);
+    expect(batches).toBe(1);
+  });
+
+  it('charges the catalog price at checkout when it changed after the add: one read, then the batch again', async () => {
+    const user = await createUser();
+    const product = await createProduct(admin, { name: 'Before', price: '5.00', stock: 9 });
+    await addToCart(user, product.id, 2);
+    await call('PATCH', `/products/${product.id}/`, { token: admin.access, body: { name: 'After', price: '6.10' } });
+    const { res, reads, batches } = await checkoutWatched(user);
+    expect(res.status, res.text).toBe(201);
+    expect(res.body.items).toEqual([{ product_id: product.id, name: 'After', unit_price: '6.10', quantity: 2, line_total: '12.20' }]);
+    expect(res.body.total).toBe('12.20');
+    expect(reads).toHaveLength(1);
+    expect(batches).toBe(2);
+    const row = await env.DB.prepare('SELECT total_cents FROM orders WHERE id = ?').bind(res.body.id).first<{ total_cents: number }>();
+    expect(row?.total_cents).toBe(1220);
+    expect(await stockOf(product.id)).toBe(7);
+  });
+
+  it('prices a line kept without a price (a cart from before lines stored one) with a read up front', async () => {
+    const user = await createUser();
+    const product = await createProduct(admin, { price: '4.40', stock: 9 });
+    await addToCart(user, product.id, 1);
+    await runInDurableObject(cartOf(env, user.id), (_cart: CartDurableObject, state) => state.storage.sql.exec('UPDATE lines SET price_cents = NULL'));
+    const { res, reads, batches } = await checkoutWatched(user);
+    expect(res.status, res.text).toBe(201);
+    expect(res.body.total).toBe('4.40');
+    expect(reads).toHaveLength(1);
+    expect(batches).toBe(1);
+  });
+
+  it('refuses a product repriced again before the second batch (NOT NULL guard): 409, nothing written', async () => {
+    const user = await createUser();
+    const product = await createProduct(admin, { stock: 4 });
+    const spare = await createProduct(admin, { stock: 4 });
+    await addToCart(user, spare.id, 1);
+    await addToCart(user, product.id, 1);
+    const reprice = () => env.DB.prepare('UPDATE products SET price_cents = price_cents + 1 WHERE id = ?').bind(product.id).run();
+    const res = await withInterleavedWrite(reprice, () => call('POST', '/orders/', { token: user.access }), Infinity);
+    expectProblem(res, 409, 'conflict');
+    expect(await stockOf(spare.id)).toBe(4);
+    expect(await stockOf(product.id)).toBe(4);
+    expect(await countRows('orders', 'user_id = ?', user.id)).toBe(0);
+    expect((await call('GET', '/cart/', { token: user.access })).body.items).toHaveLength(2);
+  });
+
+  it('refuses a product deleted before the batch: 409 naming it with nothing available, nothing written', async () => {
+    const user = await createUser();
+    const product = await createProduct(admin, { stock: 4 });
+    const spare = await createProduct(admin, { stock: 4 });
+    await addToCart(user, spare.id, 1);
+    await addToCart(user, product.id, 1);
+    const res = await withInterleavedWrite(
+      () => env.DB.prepare('DELETE FROM products WHERE id = ?').bind(product.id).run(),
+      () => call('POST', '/orders/', { token: user.access }),
+    );
+    const problem = expectProblem(res, 409, 'conflict') as unknown as { lines: unknown[] };
+    expect(problem.lines).toEqual([{ product_id: product.id, name: product.name, requested: 1, available: 0 }]);
+    expect(await stockOf(spare.id)).toBe(4);
+    expect(await countRows('orders', 'user_id = ?', user.id)).toBe(0);
   });
 
   it('makes one order of one cart however many checkouts race (the cart is held)', async () => {

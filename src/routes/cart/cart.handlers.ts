@@ -22,7 +22,7 @@ export const addCartItemHandler: AppRouteHandler<typeof addCartItem> = async (c)
   const { product_id, quantity } = c.req.valid('json');
   const product = (await catalogEntries(c.var.d1, [product_id])).get(product_id);
   if (!product) throw new ApiError('not_found', 'No such product.', { errors: [{ path: 'body.product_id', message: 'Not in the catalog.' }] });
-  const line = unwrap(await cartOf(c.env, c.var.user.userId).add({ productId: product.id, name: product.name, quantity, stock: product.stock }));
+  const line = unwrap(await cartOf(c.env, c.var.user.userId).add({ productId: product.id, name: product.name, priceCents: product.priceCents, quantity, stock: product.stock }));
   return c.json(pricedLine(line, product), 201);
 };
 
@@ -37,7 +37,7 @@ export const updateCartItemHandler: AppRouteHandler<typeof updateCartItem> = asy
     await cart.dropProducts([existing.productId]);
     throw productGone();
   }
-  const line = unwrap(await cart.setQuantity({ itemId: item_id, quantity, stock: product.stock }));
+  const line = unwrap(await cart.setQuantity({ itemId: item_id, quantity, name: product.name, priceCents: product.priceCents, stock: product.stock }));
   return c.json(pricedLine(line, product), 200);
 };
 

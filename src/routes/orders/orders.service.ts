@@ -49,6 +49,90 @@ async function withItems(db: Database, rows: OrderRow[]): Promise<Order[]> {
   return rows.map((r) => toOrder(r, byOrder.get(r.id) ?? []));
 }
 
+/** The name and unit price a checkout expects to charge for each product. */
+type Prices = Map<number, Pick<CatalogEntry, 'name' | 'priceCents'>>;
+
+/**
+ * The prices the cart holds: D1's at each line's last add or change, what the shopper was
+ * shown. Undefined when a line has none (kept before the cart stored prices).
+ */
+function pricesInCart(lines: CartLine[]): Prices | undefined {
+  const prices: Prices = new Map();
+  for (const l of lines) {
+    if (l.priceCents === null) return undefined;
+    prices.set(l.productId, { name: l.name, priceCents: l.priceCents });
+  }
+  return prices;
+}
+
+/** The catalog's prices now, in one read; 409 naming every line the stock cannot cover (a deleted product has none). */
+async function currentPrices(d1: D1, lines: CartLine[]): Promise<Prices> {
+  const catalog = await catalogEntries(d1, lines.map((l) => l.productId));
+  const short = shortLines(lines, catalog);
+  if (short.length > 0) throw insufficientStock(short);
+  return catalog;
+}
+
+/** Why the database refused a checkout's batch: each refusal rolls the whole batch back. */
+type Refusal = 'stock' | 'changed' | 'key';
+
+function refusalOf(error: unknown): Refusal | undefined {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/CHECK constraint failed: products_stock_check|stock >= 0/i.test(message)) return 'stock';
+  if (/NOT NULL constraint failed: order_items/i.test(message)) return 'changed';
+  if (/CHECK constraint failed: idempotency_keys/i.test(message)) return 'key';
+  return undefined;
+}
+
+/**
+ * One D1 batch, a single transaction: the order, its lines, the stock decrements and the
+ * idempotency record. The database has the last word: `CHECK (stock >= 0)` fails the batch
+ * when the stock does not cover a line (another order took it first), and each line's name and
+ * price come from a sub-select that is NULL (failing NOT NULL) unless the product still has
+ * the name and price `prices` expects, so a product deleted or repriced fails it too.
+ */
+async function commitOrder(env: Bindings, d1: D1, user: AccessClaims, claim: IdempotencyClaim | undefined, lines: CartLine[], prices: Prices) {
+  const now = new Date().toISOString();
+  const ref = crypto.randomUUID();
+  const items = lines.map((l) => {
+    const product = prices.get(l.productId) as Pick<CatalogEntry, 'name' | 'priceCents'>;
+    return { productId: l.productId, name: product.name, unitPriceCents: product.priceCents, quantity: l.quantity, lineTotalCents: product.priceCents * l.quantity };
+  });
+  const totalCents = items.reduce((sum, i) => sum + i.lineTotalCents, 0);
+  const order: Order = toOrder(
+    { id: 0, ref, userId: user.userId, status: 'pending', totalCents, currency: env.CURRENCY, cancelRef: null, createdAt: now, updatedAt: now },
+    items.map((i, n) => ({ id: n, orderId: 0, ...i })),
+  );
+  const statements = [
+    d1
+      .prepare("INSERT INTO orders (ref, user_id, status, total_cents, currency, created_at, updated_at) VALUES (?, ?, 'pending', ?, ?, ?, ?) RETURNING id")
+      .bind(ref, user.userId, totalCents, env.CURRENCY, now, now),
+    ...items.map((i) =>
+      d1
+        .prepare(
+          `INSERT INTO order_items (order_id, product_id, name, unit_price_cents, quantity, line_total_cents)
+           VALUES ((SELECT id FROM orders WHERE ref = ?1), ?2,
+                   (SELECT name FROM products WHERE id = ?2 AND price_cents = ?3 AND name = ?5),
+                   (SELECT price_cents FROM products WHERE id = ?2 AND price_cents = ?3 AND name = ?5),
+                   ?4, ?3 * ?4)`,
+        )
+        .bind(ref, i.productId, i.unitPriceCents, i.quantity, i.name),
+    ),
+    ...items.map((i) => d1.prepare('UPDATE products SET stock = stock - ?, updated_at = ? WHERE id = ?').bind(i.quantity, now, i.productId)),
+    ...completion(d1, claim, 201, order, { table: 'orders', ref }),
+  ];
+  try {
+    const results = await d1.batch(statements);
+    const id = (results[0]?.results[0] as { id?: number } | undefined)?.id;
+    if (id === undefined) throw new Error('the order insert returned no id');
+    return { ok: true as const, order: { ...order, id } };
+  } catch (error) {
+    const refusal = refusalOf(error);
+    if (refusal === undefined) throw error;
+    return { ok: false as const, refusal };
+  }
+}
+
 /**
  * Checkout: the whole cart becomes one order, or nothing changes.
  *
@@ -56,12 +140,13 @@ async function withItems(db: Database, rows: OrderRow[]): Promise<Order[]> {
  *    `limited` gets the RateLimit headers either way), hands over its lines and holds the cart,
  *    so a second checkout (a double click) or a change cannot slip in between; the hold is
  *    released on every path.
- * 2. Every line is priced from D1 in one query; short lines are refused at once (409).
- * 3. One D1 batch, a single transaction: the order, its lines, the stock decrements and the
- *    idempotency record. The database, not this code, has the last word on a race:
- *    `CHECK (stock >= 0)` fails the batch when another order took the stock first, and each
- *    line's name and price come from a sub-select that is NULL (failing NOT NULL) when the
- *    product was deleted or repriced after step 2. Either way the whole batch rolls back.
+ * 2. The order is committed in one D1 batch (`commitOrder`) at the prices the cart holds, which
+ *    came from D1 at the shopper's last add or change. The batch checks them and the stock in
+ *    its own transaction, so the common checkout reaches D1 once: no read before it.
+ * 3. When the batch finds a price or name changed since (or the product gone), checkout reads
+ *    the catalog once and commits again at today's prices: the order always charges what D1
+ *    says at the moment it is written. Short lines are refused (409) before that second try, and
+ *    whenever the stock refused the batch. A cart line kept without a price is read up front.
  * 4. Only then is the cart emptied.
  */
 export async function checkout(
@@ -81,70 +166,33 @@ export async function checkout(
     if (lines.length === 0) {
       throw new ApiError('bad_request', 'Your cart is empty: add products before checking out.', { errors: [{ path: 'cart', message: 'The cart has no lines.' }] });
     }
-    const catalog = await catalogEntries(d1, lines.map((l) => l.productId));
-    const short = shortLines(lines, catalog);
-    if (short.length > 0) throw insufficientStock(short);
-
-    const now = new Date().toISOString();
-    const ref = crypto.randomUUID();
-    const items = lines.map((l) => {
-      const product = catalog.get(l.productId) as CatalogEntry;
-      return { productId: l.productId, name: product.name, unitPriceCents: product.priceCents, quantity: l.quantity, lineTotalCents: product.priceCents * l.quantity };
-    });
-    const totalCents = items.reduce((sum, i) => sum + i.lineTotalCents, 0);
-    const order: Order = toOrder(
-      { id: 0, ref, userId: user.userId, status: 'pending', totalCents, currency: env.CURRENCY, cancelRef: null, createdAt: now, updatedAt: now },
-      items.map((i, n) => ({ id: n, orderId: 0, ...i })),
-    );
-
-    const statements = [
-      d1
-        .prepare("INSERT INTO orders (ref, user_id, status, total_cents, currency, created_at, updated_at) VALUES (?, ?, 'pending', ?, ?, ?, ?) RETURNING id")
-        .bind(ref, user.userId, totalCents, env.CURRENCY, now, now),
-      ...items.map((i) =>
-        d1
-          .prepare(
-            `INSERT INTO order_items (order_id, product_id, name, unit_price_cents, quantity, line_total_cents)
-             VALUES ((SELECT id FROM orders WHERE ref = ?1), ?2,
-                     (SELECT name FROM products WHERE id = ?2 AND price_cents = ?3 AND name = ?5),
-                     (SELECT price_cents FROM products WHERE id = ?2 AND price_cents = ?3 AND name = ?5),
-                     ?4, ?3 * ?4)`,
-          )
-          .bind(ref, i.productId, i.unitPriceCents, i.quantity, i.name),
-      ),
-      ...items.map((i) => d1.prepare('UPDATE products SET stock = stock - ?, updated_at = ? WHERE id = ?').bind(i.quantity, now, i.productId)),
-      ...completion(d1, claim, 201, order, { table: 'orders', ref }),
-    ];
-    let results: D1Result[];
-    try {
-      results = await d1.batch(statements);
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      if (/CHECK constraint failed: products_stock_check|stock >= 0/i.test(message)) {
-        // Another order took the stock between our read and our batch: report the lines as they are now.
-        const now = await catalogEntries(d1, lines.map((l) => l.productId));
-        const stillShort = shortLines(lines, now);
-        throw stillShort.length > 0 ? insufficientStock(stillShort) : new ApiError('conflict', 'The stock changed during checkout; nothing was ordered. Try again.');
+    const held = pricesInCart(lines);
+    let attempt = await commitOrder(env, d1, user, claim, lines, held ?? (await currentPrices(d1, lines)));
+    if (!attempt.ok && attempt.refusal === 'changed' && held) {
+      // The cart's prices are out of date: price from the catalog as it is now, once.
+      attempt = await commitOrder(env, d1, user, claim, lines, await currentPrices(d1, lines));
+    }
+    if (!attempt.ok) {
+      switch (attempt.refusal) {
+        case 'stock': {
+          // Another order took the stock first, or the cart's lines exceed it: report the lines as they are now.
+          const short = shortLines(lines, await catalogEntries(d1, lines.map((l) => l.productId)));
+          throw short.length > 0 ? insufficientStock(short) : new ApiError('conflict', 'The stock changed during checkout; nothing was ordered. Try again.');
+        }
+        case 'changed':
+          throw new ApiError('conflict', 'A product in your cart changed or left the catalog during checkout; nothing was ordered. Review your cart and try again.');
+        case 'key':
+          throw new ApiError('conflict', 'Another request took over this Idempotency-Key; nothing was ordered by this one.', { headers: { 'Retry-After': '1' } });
       }
-      if (/NOT NULL constraint failed: order_items/i.test(message)) {
-        throw new ApiError('conflict', 'A product in your cart changed or left the catalog during checkout; nothing was ordered. Review your cart and try again.');
-      }
-      if (/CHECK constraint failed: idempotency_keys/i.test(message)) {
-        throw new ApiError('conflict', 'Another request took over this Idempotency-Key; nothing was ordered by this one.', { headers: { 'Retry-After': '1' } });
-      }
-      throw error;
     }
     committed = true;
-
-    const id = (results[0]?.results[0] as { id?: number } | undefined)?.id;
-    if (id === undefined) throw new Error('the order insert returned no id');
     try {
       await cart.finishCheckout(token);
     } catch (error) {
       // The order stands; the cart keeps its lines (and frees itself in 30 s). Say so in the log.
-      logLine(env, 'error', 'order placed but cart not emptied', { order_id: id, message: error instanceof Error ? error.message : String(error) });
+      logLine(env, 'error', 'order placed but cart not emptied', { order_id: attempt.order.id, message: error instanceof Error ? error.message : String(error) });
     }
-    return { ...order, id };
+    return attempt.order;
   } finally {
     if (!committed) await cart.abortCheckout(token);
   }
