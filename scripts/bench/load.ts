@@ -179,7 +179,7 @@ function baselines(): Target[] {
     {
       name: 'floor: cart add + checkout storage steps',
       worker: 'floor',
-      sample: "/checkout: the add's two steps, then the cart object's hold, a D1 read and one D1 batch (order, line, stock) in a session, the release",
+      sample: "/checkout: the add's two steps, then the cart object's hold, one D1 batch (order, line, stock) in a session, the release",
       nextPath: () => '/checkout',
     },
   ];
