@@ -174,11 +174,11 @@ export async function checkout(
     }
     if (!attempt.ok) {
       switch (attempt.refusal) {
-        case 'stock': {
-          // Another order took the stock first, or the cart's lines exceed it: report the lines as they are now.
-          const short = shortLines(lines, await catalogEntries(d1, lines.map((l) => l.productId)));
-          throw short.length > 0 ? insufficientStock(short) : new ApiError('conflict', 'The stock changed during checkout; nothing was ordered. Try again.');
-        }
+        case 'stock':
+          // Another order took the stock first, or the cart's lines exceed it: `currentPrices`
+          // answers 409 naming the lines short now; if none is short any more, say so.
+          await currentPrices(d1, lines);
+          throw new ApiError('conflict', 'The stock changed during checkout; nothing was ordered. Try again.');
         case 'changed':
           throw new ApiError('conflict', 'A product in your cart changed or left the catalog during checkout; nothing was ordered. Review your cart and try again.');
         case 'key':
