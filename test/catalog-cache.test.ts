@@ -1,5 +1,5 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
-import { env } from 'cloudflare:workers';
+import { env, exports } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.ts';
 import worker from '../src/index.ts';
@@ -570,6 +570,58 @@ describe("a write's invalidation of the location's cache", () => {
       expect(log[4]).not.toBe(log[1]);
       expect(`put ${await (await caches.default.match(GENERATION_KEY))?.text()}`).toBe(log[4]);
       for (const p of [a, b, c]) expect(await locationCopy(p.id)).toBeUndefined();
+    } finally {
+      gate.resolve();
+      restore();
+    }
+  });
+
+  it('answers every one of many concurrent catalog edits, joiners of a round included (none is canceled as hung)', async () => {
+    const products = await Promise.all(Array.from({ length: 6 }, () => createProduct(admin)));
+    for (const p of products) await hold(p.id);
+    // Each call is a request of its own in workerd: the later ones join a round an earlier one opened.
+    const edits = await Promise.all(products.map((p, i) => call('PATCH', `/products/${p.id}/`, { token: admin.access, body: { price: `${i + 2}.50` } })));
+    expect(edits.map((r) => r.status)).toEqual(products.map(() => 200));
+    // Each edit answered once its round was sent: the location's copies are gone.
+    for (const p of products) expect(await locationCopy(p.id)).toBeUndefined();
+    for (const [i, p] of products.entries()) expect((await call<{ price: string }>('GET', `/products/${p.id}/`)).body.price).toBe(`${i + 2}.50`);
+  });
+
+  it("sends a round whose opening request was canceled before it began: the next writer sends it, details and all", async () => {
+    const [x, a, b] = [await createProduct(admin), await createProduct(admin), await createProduct(admin)];
+    for (const p of [a, b]) await hold(p.id);
+    const gate = deferred();
+    const { log, firstPut, restore } = watchLocationCache({ gate: gate.promise });
+    try {
+      // A round under way, held at its generation put.
+      const first = invalidateCatalog(env, [x.id]);
+      await firstPut;
+      // An edit opens the next round, which waits for that one; then its client goes away.
+      const client = new AbortController();
+      const edit = exports.default.fetch(
+        new Request(`${ORIGIN}/products/${a.id}/`, {
+          method: 'PATCH',
+          headers: { Authorization: `Bearer ${admin.access}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ price: '7.25' }),
+          signal: client.signal,
+        }),
+      );
+      const priceOf = async () => (await env.DB.prepare('SELECT price_cents FROM products WHERE id = ?').bind(a.id).first<{ price_cents: number }>())?.price_cents;
+      for (let waited = 0; (await priceOf()) !== 725; waited += 5) {
+        if (waited >= 5_000) throw new Error('the edit never reached D1');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      client.abort();
+      await edit.catch(() => undefined);
+      gate.resolve();
+      await first;
+      // The next write joins the round the edit opened and sends it: the edit's detail goes too.
+      await invalidateCatalog(env, [b.id]);
+      expect(log).toContain(`delete ${a.id}`);
+      expect(log).toContain(`delete ${b.id}`);
+      expect(await locationCopy(a.id)).toBeUndefined();
+      expect(await locationCopy(b.id)).toBeUndefined();
     } finally {
       gate.resolve();
       restore();

@@ -581,51 +581,109 @@ export function invalidateCatalog(env: Bindings, productIds: number[]): Promise<
   localWrites++;
   const next = `${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
   generation = { value: `${next}.${feed?.seq ?? 0}`, checkedUntil: Date.now() + settings.isolateMs };
-  return publish(productIds, next);
+  return publish(env, productIds, next);
 }
 
 /**
  * One write of invalidations to the location's cache: the details to delete, then the
- * generation to put. Writes that arrive while a round is under way join the next round, so
- * under a stream of checkouts each round deletes every detail named since the last one and
- * puts the newest generation once, instead of a delete and a put per checkout.
+ * generation to put. A round begins once the one before it has been sent; writes that arrive
+ * meanwhile join it, so under a stream of checkouts each round deletes every detail named since
+ * the last one and puts the newest generation once, instead of a delete and a put per checkout.
+ *
+ * The request that opened a round sends it. One that joined waits for it with a timer of its
+ * own, and sends the round itself if it has not begun by then: the opener has gone (a client
+ * that hangs up cancels its request, whose timers never fire). When only the opener could send
+ * a round, such a round never began, and every later catalog write in the isolate joined it and
+ * waited for ever.
  */
 interface Round {
   seq: number;
   ids: Set<number>;
   generation: string;
-  done: Promise<void>;
+  /** The round opened before it, until this one begins: it goes after that one. */
+  previous: Round | undefined;
+  begun: boolean;
+  /** Settles once the round has been sent or has failed; never rejects. */
+  sent: Promise<RoundOutcome>;
+  settle: (outcome: Promise<RoundOutcome>) => void;
 }
+type RoundOutcome = { ok: true } | { ok: false; error: unknown };
 
-/** The round not yet begun, which a new write joins; and the last round queued or under way. */
+/** The round not yet begun, which a new write joins; the round opened last. */
 let nextRound: Round | undefined;
-let lastRound: Promise<void> = Promise.resolve();
+let lastOpened: Round | undefined;
 let rounds = 0;
 let latestBegun = 0;
-function publish(productIds: number[], generation: string): Promise<void> {
-  if (nextRound) {
-    for (const id of productIds) nextRound.ids.add(id);
-    nextRound.generation = generation;
-    return nextRound.done;
+
+function publish(env: Bindings, productIds: number[], generation: string): Promise<void> {
+  const joined = nextRound;
+  const round = joined ?? openRound();
+  for (const id of productIds) round.ids.add(id);
+  round.generation = generation;
+  return joined ? join(env, round) : open(env, round);
+}
+
+function openRound(): Round {
+  let settle: (outcome: Promise<RoundOutcome>) => void = () => undefined;
+  const sent = new Promise<RoundOutcome>((resolve) => {
+    settle = resolve;
+  });
+  const round: Round = { seq: ++rounds, ids: new Set(), generation: '', previous: lastOpened, begun: false, sent, settle };
+  nextRound = round;
+  lastOpened = round;
+  return round;
+}
+
+/** The opener: sends the round once the one before it has been sent (at most a second later). */
+async function open(env: Bindings, round: Round): Promise<void> {
+  // Bounded: a round whose request was canceled mid-way may never end, or no later round would run.
+  if (round.previous) await awaitOtherRequest(round.previous.sent);
+  // (A writer that joined may have sent it already, had this request been held up that long.)
+  return round.begun ? join(env, round) : begin(round);
+}
+
+/** A writer that joined: waits for the round; sends it if its opener has gone. */
+async function join(env: Bindings, round: Round): Promise<void> {
+  // The opener waits at most a second for the round before, then sends this one.
+  const outcome = await awaitOtherRequest(round.sent, 2 * SHARED_WAIT_MS);
+  if (outcome === undefined) {
+    if (!round.begun) return begin(round);
+    // Sent from another request and not done yet: this writer goes on, and says so. Its isolate
+    // shows the write already, and the other isolates learn of it from the change feed.
+    logLine(env, 'warn', 'catalog invalidation round not sent in time', { products: [...round.ids] });
+    return;
   }
-  const round: Round = { seq: ++rounds, ids: new Set(productIds), generation, done: Promise.resolve() };
-  // The round runs once the one before it has ended, in the request that opened it (which keeps
-  // the promise alive, through `await` or `waitUntil`); it no longer takes joiners once it runs.
-  // A round whose request was cancelled may never end: the wait is bounded (`awaitOtherRequest`),
-  // or no later round would run.
-  round.done = awaitOtherRequest(lastRound).then(async () => {
-    if (nextRound === round) nextRound = undefined;
-    latestBegun = Math.max(latestBegun, round.seq);
+  if (!outcome.value.ok) throw outcome.value.error;
+}
+
+/** Sends the round from this request; it takes no more writes. */
+function begin(round: Round): Promise<void> {
+  const before = round.previous;
+  if (before && !before.begun) {
+    // Its writers have all gone: this round sends its details too.
+    before.begun = true;
+    before.previous = undefined;
+    for (const id of before.ids) round.ids.add(id);
+  }
+  round.begun = true;
+  round.previous = undefined;
+  if (nextRound === round) nextRound = undefined;
+  latestBegun = Math.max(latestBegun, round.seq);
+  const writes = (async () => {
     // The deletes land before the new generation: an isolate that sees the generation move and
     // goes back to the location's cache for a detail never finds the copy this write replaced.
     await Promise.all([...round.ids].map((id) => caches.default.delete(detailKey(id))));
     // A round that ran late, past a newer one, must not put back an older generation.
     if (round.seq < latestBegun) return;
     await caches.default.put(GENERATION_KEY, new Response(round.generation, { headers: { 'Cache-Control': 'public, max-age=86400' } }));
-  });
-  nextRound = round;
-  lastRound = round.done;
-  return round.done;
+  })();
+  round.settle(
+    writes.then(
+      (): RoundOutcome => ({ ok: true }),
+      (error: unknown): RoundOutcome => ({ ok: false, error }),
+    ),
+  );
+  return writes;
 }
 
 /** For tests and diagnostics: how many requests are waiting for another request's read now. */
