@@ -7,6 +7,8 @@
 //     without an order;
 //   - no payment stays pending past the reconciler's threshold;
 //   - a retried request returns the first result (and creates nothing new).
+// Last, clients that hang up: catalog edits dropped mid-request beside steady ones, which must
+// all answer (`hangUps`).
 //   npm run chaos -- --runs 3 --shoppers 12
 import { type ChildProcess, spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
@@ -221,6 +223,62 @@ async function run(n: number, shoppers: string[], productIds: number[]): Promise
   return problems;
 }
 
+/**
+ * Clients that hang up: two admins edit products and drop each request after 1 to 30 ms (the
+ * worker's request is cancelled wherever it is), while four others edit steadily, for
+ * `HANG_UP_SECONDS`. Every steady edit must answer 200, and so must an edit of each product
+ * afterwards. (A catalog write whose request is cancelled may leave its location-cache
+ * invalidation round half-way: src/lib/catalog-cache.ts.)
+ */
+const HANG_UP_SECONDS = 10;
+async function hangUps(): Promise<string[]> {
+  await startServer();
+  const stamp = Date.now().toString(36);
+  const ids = await Promise.all(
+    Array.from({ length: 6 }, async (_, i) => (await api<{ id: number }>('POST', '/products/', adminToken, { name: `Hang-up ${stamp} ${i}`, category: 'Chaos', price: '1.00', stock: 5 })).id),
+  );
+  const edit = async (id: number, hangUpMs?: number): Promise<string> => {
+    try {
+      const res = await fetch(`${URL_BASE}/products/${id}/`, {
+        method: 'PATCH',
+        headers: { ...J, authorization: `Bearer ${adminToken}` },
+        body: JSON.stringify({ price: `${1 + Math.floor(Math.random() * 9)}.00` }),
+        signal: AbortSignal.timeout(hangUpMs ?? 10_000),
+      });
+      await res.arrayBuffer();
+      return String(res.status);
+    } catch {
+      return hangUpMs === undefined ? 'no answer in 10 s' : 'hung up';
+    }
+  };
+  const steady: Record<string, number> = {};
+  let hungUp = 0;
+  const end = Date.now() + HANG_UP_SECONDS * 1000;
+  await Promise.all([
+    ...ids.slice(0, 4).map(async (id) => {
+      while (Date.now() < end) {
+        const status = await edit(id);
+        steady[status] = (steady[status] ?? 0) + 1;
+      }
+    }),
+    ...ids.slice(4).map(async (id) => {
+      while (Date.now() < end) {
+        await edit(id, 1 + Math.floor(Math.random() * 30));
+        hungUp++;
+      }
+    }),
+  ]);
+  const after = await Promise.all(ids.map((id) => edit(id)));
+  await stopServer();
+  const problems: string[] = [];
+  const failed = Object.entries(steady).filter(([status]) => status !== '200');
+  if (failed.length > 0) problems.push(`steady edits beside ${hungUp} hung-up ones answered ${failed.map(([s, n]) => `${s} ×${n}`).join(', ')}`);
+  if (after.some((status) => status !== '200')) problems.push(`edits afterwards answered ${after.join(', ')}`);
+  console.log(`hang-ups: ${steady['200'] ?? 0} steady edits answered 200 beside ${hungUp} hung-up ones; afterwards ${after.join(' ')}`);
+  for (const p of problems) console.log(`  - ${p}`);
+  return problems;
+}
+
 let adminToken = '';
 await seed();
 await startServer();
@@ -242,5 +300,6 @@ for (let n = 1; n <= RUNS; n++) {
   );
   failures += (await run(n, shoppers, productIds)).length;
 }
+failures += (await hangUps()).length;
 console.log(`chaos: ${RUNS - (failures > 0 ? 1 : 0)} passed, ${failures > 0 ? 1 : 0} failed (${failures} problem(s) over ${RUNS} runs)`);
 process.exit(failures > 0 ? 1 : 0);
