@@ -593,8 +593,9 @@ export function invalidateCatalog(env: Bindings, productIds: number[]): Promise<
  * The request that opened a round sends it. One that joined waits for it with a timer of its
  * own, and sends the round itself if it has not begun by then: the opener has gone (a client
  * that hangs up cancels its request, whose timers never fire). When only the opener could send
- * a round, such a round never began, and every later catalog write in the isolate joined it and
- * waited for ever.
+ * a round, such a round never began and every later catalog write in the isolate joined it: in
+ * the test pool the next write waited for ever, and under `npm start` edits beside hung-up ones
+ * answered 500 (`npm run chaos`, last phase).
  */
 interface Round {
   seq: number;
