@@ -224,11 +224,12 @@ async function run(n: number, shoppers: string[], productIds: number[]): Promise
 }
 
 /**
- * Clients that hang up: two admins edit products and drop each request after 1 to 30 ms (the
- * worker's request is cancelled wherever it is), while four others edit steadily, for
- * `HANG_UP_SECONDS`. Every steady edit must answer 200, and so must an edit of each product
- * afterwards. (A catalog write whose request is cancelled may leave its location-cache
- * invalidation round half-way: src/lib/catalog-cache.ts.)
+ * Clients that hang up: two admins edit products and two visitors read the catalog (details,
+ * pages, search), and drop each request after 1 to 30 ms (the worker's request is cancelled
+ * wherever it is), while four others edit and two read steadily, for `HANG_UP_SECONDS`. Every
+ * steady request must answer 200, and so must an edit of each product afterwards. (A request
+ * that is cancelled may leave half-way what others wait for: a location-cache invalidation
+ * round, a shared read; src/lib/catalog-cache.ts.)
  */
 const HANG_UP_SECONDS = 10;
 async function hangUps(): Promise<string[]> {
@@ -237,44 +238,50 @@ async function hangUps(): Promise<string[]> {
   const ids = await Promise.all(
     Array.from({ length: 6 }, async (_, i) => (await api<{ id: number }>('POST', '/products/', adminToken, { name: `Hang-up ${stamp} ${i}`, category: 'Chaos', price: '1.00', stock: 5 })).id),
   );
-  const edit = async (id: number, hangUpMs?: number): Promise<string> => {
+  const send = async (path: string, init: RequestInit, hangUpMs?: number): Promise<string> => {
     try {
-      const res = await fetch(`${URL_BASE}/products/${id}/`, {
-        method: 'PATCH',
-        headers: { ...J, authorization: `Bearer ${adminToken}` },
-        body: JSON.stringify({ price: `${1 + Math.floor(Math.random() * 9)}.00` }),
-        signal: AbortSignal.timeout(hangUpMs ?? 10_000),
-      });
+      const res = await fetch(`${URL_BASE}${path}`, { ...init, signal: AbortSignal.timeout(hangUpMs ?? 10_000) });
       await res.arrayBuffer();
       return String(res.status);
     } catch {
       return hangUpMs === undefined ? 'no answer in 10 s' : 'hung up';
     }
   };
+  const edit = (id: number, hangUpMs?: number) =>
+    send(`/products/${id}/`, { method: 'PATCH', headers: { ...J, authorization: `Bearer ${adminToken}` }, body: JSON.stringify({ price: `${1 + Math.floor(Math.random() * 9)}.00` }) }, hangUpMs);
+  const read = (hangUpMs?: number) => {
+    const id = ids[Math.floor(Math.random() * ids.length)] as number;
+    const paths = [`/products/${id}/`, `/products/?category=Chaos&page_size=5`, `/products/search/?q=Hang-up`, '/categories/'];
+    return send(paths[Math.floor(Math.random() * paths.length)] as string, {}, hangUpMs);
+  };
   const steady: Record<string, number> = {};
   let hungUp = 0;
   const end = Date.now() + HANG_UP_SECONDS * 1000;
+  const steadily = async (request: () => Promise<string>) => {
+    while (Date.now() < end) {
+      const status = await request();
+      steady[status] = (steady[status] ?? 0) + 1;
+    }
+  };
+  const hangingUp = async (request: (ms: number) => Promise<string>) => {
+    while (Date.now() < end) {
+      await request(1 + Math.floor(Math.random() * 30));
+      hungUp++;
+    }
+  };
   await Promise.all([
-    ...ids.slice(0, 4).map(async (id) => {
-      while (Date.now() < end) {
-        const status = await edit(id);
-        steady[status] = (steady[status] ?? 0) + 1;
-      }
-    }),
-    ...ids.slice(4).map(async (id) => {
-      while (Date.now() < end) {
-        await edit(id, 1 + Math.floor(Math.random() * 30));
-        hungUp++;
-      }
-    }),
+    ...ids.slice(0, 4).map((id) => steadily(() => edit(id))),
+    ...[0, 1].map(() => steadily(() => read())),
+    ...ids.slice(4).map((id) => hangingUp((ms) => edit(id, ms))),
+    ...[0, 1].map(() => hangingUp((ms) => read(ms))),
   ]);
   const after = await Promise.all(ids.map((id) => edit(id)));
   await stopServer();
   const problems: string[] = [];
   const failed = Object.entries(steady).filter(([status]) => status !== '200');
-  if (failed.length > 0) problems.push(`steady edits beside ${hungUp} hung-up ones answered ${failed.map(([s, n]) => `${s} ×${n}`).join(', ')}`);
+  if (failed.length > 0) problems.push(`steady requests beside ${hungUp} hung-up ones answered ${failed.map(([s, n]) => `${s} ×${n}`).join(', ')}`);
   if (after.some((status) => status !== '200')) problems.push(`edits afterwards answered ${after.join(', ')}`);
-  console.log(`hang-ups: ${steady['200'] ?? 0} steady edits answered 200 beside ${hungUp} hung-up ones; afterwards ${after.join(' ')}`);
+  console.log(`hang-ups: ${steady['200'] ?? 0} steady edits and reads answered 200 beside ${hungUp} hung-up ones; afterwards ${after.join(' ')}`);
   for (const p of problems) console.log(`  - ${p}`);
   return problems;
 }
