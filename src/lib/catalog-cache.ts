@@ -330,6 +330,15 @@ const FILLED_AT_HEADER = 'X-Filled-At';
 const detailKey = (id: number) => `${CACHE_ORIGIN}/detail/${id}`;
 
 /** The cache key of a request: detail by id; collections by generation, host, path and sorted query. */
+/** A promise and the function that settles it (ES2024's `Promise.withResolvers`; the project targets ES2023). */
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T | Promise<T>) => void } {
+  let resolve: (value: T | Promise<T>) => void = () => undefined;
+  const promise = new Promise<T>((settle) => {
+    resolve = settle;
+  });
+  return { promise, resolve };
+}
+
 function keyOf(kind: CachedKind, url: URL, id: number | undefined, current: string): string {
   if (kind === 'detail' && id !== undefined) return detailKey(id);
   const params = [...url.searchParams].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -426,10 +435,7 @@ export function catalogCache(kind: CachedKind) {
       }
       // Nothing to share (not a 200, a write landed meanwhile, or an older copy): read for ourselves.
     }
-    let settle: (filled: Filled | undefined) => void = () => undefined;
-    const filled = new Promise<Filled | undefined>((resolve) => {
-      settle = resolve;
-    });
+    const { promise: filled, resolve: settle } = deferred<Filled | undefined>();
     if (!filling.has(key)) filling.set(key, filled);
     try {
       const shared = await caches.default.match(key);
@@ -606,7 +612,7 @@ interface Round {
   begun: boolean;
   /** Settles once the round has been sent or has failed; never rejects. */
   sent: Promise<RoundOutcome>;
-  settle: (outcome: Promise<RoundOutcome>) => void;
+  settle: (outcome: RoundOutcome | Promise<RoundOutcome>) => void;
 }
 type RoundOutcome = { ok: true } | { ok: false; error: unknown };
 
@@ -625,10 +631,7 @@ function publish(env: Bindings, productIds: number[], generation: string): Promi
 }
 
 function openRound(): Round {
-  let settle: (outcome: Promise<RoundOutcome>) => void = () => undefined;
-  const sent = new Promise<RoundOutcome>((resolve) => {
-    settle = resolve;
-  });
+  const { promise: sent, resolve: settle } = deferred<RoundOutcome>();
   const round: Round = { seq: ++rounds, ids: new Set(), generation: '', previous: lastOpened, begun: false, sent, settle };
   nextRound = round;
   lastOpened = round;
