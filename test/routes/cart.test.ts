@@ -30,7 +30,8 @@ describe('GET /cart/', () => {
     const chair = await createProduct(admin, { price: '149.99', stock: 5 });
     await addToCart(user, cheap.id, 3);
     await addToCart(user, chair.id, 2);
-    // A price change shows at the next read: the cart holds no prices.
+    // A price change shows at the next read: the cart is priced from the catalog, not from the
+    // price its object kept at the add (which only lets checkout skip a read while it holds).
     await call('PATCH', `/products/${chair.id}/`, { token: admin.access, body: { price: '120.00' } });
     const res = await call('GET', '/cart/', { token: user.access });
     const cart = CartSchema.parse(res.body);
@@ -46,12 +47,22 @@ describe('GET /cart/', () => {
     const user = await createUser();
     const products = await Promise.all(Array.from({ length: 6 }, () => createProduct(admin, { stock: 9 })));
     for (const p of products) await addToCart(user, p.id, 1);
-    const prepared: string[] = [];
-    // Counts the statements the worker prepares while it answers; restored right after.
+    const ids = new Set(products.map((p) => p.id));
+    const prepared: { query: string; params: unknown[] }[] = [];
+    // Records the statements the worker prepares while it answers, with what each binds; restored
+    // right after. Only those about this cart's products count: a queue consumer or another
+    // test's background work may query the catalog in the same window.
     const restore = interceptD1({
       prepare: (query, prepare) => {
-        prepared.push(query);
-        return prepare(query);
+        const seen = { query, params: [] as unknown[] };
+        prepared.push(seen);
+        const statement = prepare(query);
+        const bind = statement.bind.bind(statement);
+        statement.bind = (...values: unknown[]) => {
+          seen.params = values;
+          return bind(...values);
+        };
+        return statement;
       },
     });
     try {
@@ -60,8 +71,10 @@ describe('GET /cart/', () => {
     } finally {
       restore();
     }
-    expect(prepared.filter((q) => /FROM products/i.test(q))).toHaveLength(1);
-    expect(prepared.find((q) => /FROM products/i.test(q))).toMatch(/WHERE id IN \(\?, \?, \?, \?, \?, \?\)/);
+    const ours = prepared.filter((s) => /FROM products/i.test(s.query) && s.params.some((v) => ids.has(v as number)));
+    expect(ours.map((s) => s.query), JSON.stringify(prepared)).toHaveLength(1);
+    expect(ours[0]?.query).toMatch(/WHERE id IN \(\?, \?, \?, \?, \?, \?\)/);
+    expect(new Set(ours[0]?.params)).toEqual(ids);
   });
 
   it('drops a deleted product, says so once, and keeps the rest', async () => {
