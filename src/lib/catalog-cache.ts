@@ -596,18 +596,19 @@ export function invalidateCatalog(env: Bindings, productIds: number[]): Promise<
  * meanwhile join it, so under a stream of checkouts each round deletes every detail named since
  * the last one and puts the newest generation once, instead of a delete and a put per checkout.
  *
- * The request that opened a round sends it. One that joined waits for it with a timer of its
- * own, and sends the round itself if it has not begun by then: the opener has gone (a client
- * that hangs up cancels its request, whose timers never fire). When only the opener could send
- * a round, such a round never began and every later catalog write in the isolate joined it: in
- * the test pool the next write waited for ever, and under `npm start` edits beside hung-up ones
- * answered 500 (`npm run chaos`, last phase).
+ * Every writer of a round waits for the round before it, the first to wake sends it, and the
+ * others wait for it to go out; each with a timer of its own, so no writer depends on another
+ * being alive (a client that hangs up cancels its request, whose timers never fire). When only
+ * the request that opened a round could send it, a round whose opener was canceled before it
+ * began never went out, and every later catalog write in the isolate joined it: in the test pool
+ * the next write waited for ever, and under `npm start` edits beside hung-up ones answered 500
+ * (`npm run chaos`, last phase).
  */
 interface Round {
   seq: number;
   ids: Set<number>;
   generation: string;
-  /** The round opened before it, until this one begins: it goes after that one. */
+  /** The round sent before it (a round opens only once the last one has begun), until this one begins. */
   previous: Round | undefined;
   begun: boolean;
   /** Settles once the round has been sent or has failed; never rejects. */
@@ -623,11 +624,10 @@ let rounds = 0;
 let latestBegun = 0;
 
 function publish(env: Bindings, productIds: number[], generation: string): Promise<void> {
-  const joined = nextRound;
-  const round = joined ?? openRound();
+  const round = nextRound ?? openRound();
   for (const id of productIds) round.ids.add(id);
   round.generation = generation;
-  return joined ? join(env, round) : open(env, round);
+  return send(env, round);
 }
 
 function openRound(): Round {
@@ -638,20 +638,13 @@ function openRound(): Round {
   return round;
 }
 
-/** The opener: sends the round once the one before it has been sent (at most a second later). */
-async function open(env: Bindings, round: Round): Promise<void> {
+/** One writer of a round: sends it once the round before it has been sent, unless another writer has. */
+async function send(env: Bindings, round: Round): Promise<void> {
   // Bounded: a round whose request was canceled mid-way may never end, or no later round would run.
   if (round.previous) await awaitOtherRequest(round.previous.sent);
-  // (A writer that joined may have sent it already, had this request been held up that long.)
-  return round.begun ? join(env, round) : begin(round);
-}
-
-/** A writer that joined: waits for the round; sends it if its opener has gone. */
-async function join(env: Bindings, round: Round): Promise<void> {
-  // The opener waits at most a second for the round before, then sends this one.
-  const outcome = await awaitOtherRequest(round.sent, 2 * SHARED_WAIT_MS);
+  if (!round.begun) return begin(round);
+  const outcome = await awaitOtherRequest(round.sent);
   if (outcome === undefined) {
-    if (!round.begun) return begin(round);
     // Sent from another request and not done yet: this writer goes on, and says so. Its isolate
     // shows the write already, and the other isolates learn of it from the change feed.
     logLine(env, 'warn', 'catalog invalidation round not sent in time', { products: [...round.ids] });
@@ -662,13 +655,6 @@ async function join(env: Bindings, round: Round): Promise<void> {
 
 /** Sends the round from this request; it takes no more writes. */
 function begin(round: Round): Promise<void> {
-  const before = round.previous;
-  if (before && !before.begun) {
-    // Its writers have all gone: this round sends its details too.
-    before.begun = true;
-    before.previous = undefined;
-    for (const id of before.ids) round.ids.add(id);
-  }
   round.begun = true;
   round.previous = undefined;
   if (nextRound === round) nextRound = undefined;
