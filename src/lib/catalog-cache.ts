@@ -566,7 +566,8 @@ export function fastAnswerCount(): number {
 /**
  * Forgets what a catalog write affects: the detail of each product named, and every collection
  * (lists, search pages and categories may all show it). In this isolate at once, before this
- * returns; in this location's cache by the time the returned promise settles. Catalog edits
+ * returns; in this location's cache by the time the returned promise settles (which never
+ * rejects: if the location's cache fails, the change feed carries the write). Catalog edits
  * await it. Checkout and cancel hand it to `waitUntil` instead, so a purchase does not wait on
  * the location's cache: the buyer's isolate already shows the new stock, and money never comes
  * from the cache anyway.
@@ -612,10 +613,9 @@ interface Round {
   previous: Round | undefined;
   begun: boolean;
   /** Settles once the round has been sent or has failed; never rejects. */
-  sent: Promise<RoundOutcome>;
-  settle: (outcome: RoundOutcome | Promise<RoundOutcome>) => void;
+  sent: Promise<void>;
+  settle: (outcome: Promise<void>) => void;
 }
-type RoundOutcome = { ok: true } | { ok: false; error: unknown };
 
 /** The round not yet begun, which a new write joins; the round opened last. */
 let nextRound: Round | undefined;
@@ -631,7 +631,7 @@ function publish(env: Bindings, productIds: number[], generation: string): Promi
 }
 
 function openRound(): Round {
-  const { promise: sent, resolve: settle } = deferred<RoundOutcome>();
+  const { promise: sent, resolve: settle } = deferred<void>();
   const round: Round = { seq: ++rounds, ids: new Set(), generation: '', previous: lastOpened, begun: false, sent, settle };
   nextRound = round;
   lastOpened = round;
@@ -642,19 +642,22 @@ function openRound(): Round {
 async function send(env: Bindings, round: Round): Promise<void> {
   // Bounded: a round whose request was canceled mid-way may never end, or no later round would run.
   if (round.previous) await awaitOtherRequest(round.previous.sent);
-  if (!round.begun) return begin(round);
-  const outcome = await awaitOtherRequest(round.sent);
-  if (outcome === undefined) {
+  if (!round.begun) return begin(env, round);
+  if ((await awaitOtherRequest(round.sent)) === undefined) {
     // Sent from another request and not done yet: this writer goes on, and says so. Its isolate
     // shows the write already, and the other isolates learn of it from the change feed.
     logLine(env, 'warn', 'catalog invalidation round not sent in time', { products: [...round.ids] });
-    return;
   }
-  if (!outcome.value.ok) throw outcome.value.error;
 }
 
-/** Sends the round from this request; it takes no more writes. */
-function begin(round: Round): Promise<void> {
+/**
+ * Sends the round from this request; it takes no more writes. A round that fails is logged, and
+ * its writers still answer: their writes are in D1, their isolate shows them, and the location's
+ * other isolates drop the copies they replace at their next poll of the change feed (within
+ * `CATALOG_CACHE_ISOLATE_MS`), as isolates in other locations do. An error after the write
+ * succeeded would tell a client to retry what was done: a second product, a second job.
+ */
+function begin(env: Bindings, round: Round): Promise<void> {
   round.begun = true;
   round.previous = undefined;
   if (nextRound === round) nextRound = undefined;
@@ -666,13 +669,10 @@ function begin(round: Round): Promise<void> {
     // A round that ran late, past a newer one, must not put back an older generation.
     if (round.seq < latestBegun) return;
     await caches.default.put(GENERATION_KEY, new Response(round.generation, { headers: { 'Cache-Control': 'public, max-age=86400' } }));
-  })();
-  round.settle(
-    writes.then(
-      (): RoundOutcome => ({ ok: true }),
-      (error: unknown): RoundOutcome => ({ ok: false, error }),
-    ),
-  );
+  })().catch((error: unknown) => {
+    logLine(env, 'error', 'catalog invalidation round failed', { products: [...round.ids], message: error instanceof Error ? error.message : String(error) });
+  });
+  round.settle(writes);
   return writes;
 }
 
