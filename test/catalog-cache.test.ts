@@ -498,13 +498,16 @@ describe("the location's cache admits a copy on its second request", () => {
     const product = await createProduct(admin, { price: '5.00' });
     const path = `/products/${product.id}/`;
     expect(JSON.parse((await viaApp(path)).body).price).toBe('5.00');
-    await call('PATCH', path, { token: admin.access, body: { price: '6.00' } });
+    const edit = await call('PATCH', path, { token: admin.access, body: { price: '6.00' } });
     expect(await locationCopy(product.id)).toBeUndefined();
     // Its second request: a miss (the edit dropped the copy), so the new copy is written now.
     const edited = await viaApp(path);
     expect(edited.headers['x-cache']).toBe('miss');
     expect(JSON.parse(edited.body).price).toBe('6.00');
-    expect(JSON.parse((await (await locationCopy(product.id))!.text())).price).toBe('6.00');
+    const copy = (await locationCopy(product.id))!;
+    expect(JSON.parse(await copy.text()).price).toBe('6.00');
+    // It says how far its read reached: at least the edit, so the editing isolate accepts it.
+    expect(copy.headers.get('X-Filled-Bookmark')! >= edit.headers.get('X-D1-Bookmark')!).toBe(true);
   });
 });
 
@@ -736,6 +739,92 @@ describe('catalog change feed', () => {
     // The feed named one product: the isolate still answers the others from memory.
     expect((await viaWorker(`/products/${untouched.id}/`, {}, everyRequest)).headers['x-cache']).toBe('hit-isolate');
     expect(JSON.parse((await viaWorker(path)).body).price).toBe('9.50');
+  });
+
+  // With read replication on, a session may start on a replica that lags the primary. Locally
+  // every session reads the primary, so these check where the worker's sessions start.
+  it("starts the reads that fill the cache no earlier than the newest write made in the isolate (the writer's session's bookmark)", async () => {
+    const [product, other] = [await createProduct(admin, { price: '8.00' }), await createProduct(admin)];
+    // The creates' poll interval runs out; the next read polls the feed, and the fills start from that poll.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect((await call('GET', `/products/${other.id}/`)).status).toBe(200);
+    const edit = await call('PATCH', `/products/${product.id}/`, { token: admin.access, body: { price: '8.50' } });
+    const written = edit.headers.get('X-D1-Bookmark');
+    expect(written).toMatch(/\S+/);
+    const starts: string[] = [];
+    const restore = interceptD1({ session: (constraint) => starts.push(String(constraint)) });
+    try {
+      // Within the poll interval the edit set: no poll now, only the read that fills the copy.
+      const read = await call('GET', `/products/${product.id}/`);
+      expect(read.headers.get('x-cache')).toBe('miss');
+      expect(read.body.price).toBe('8.50');
+    } finally {
+      restore();
+    }
+    // The request's own session, then the fill's, which starts at the write: the last poll's bookmark is older.
+    expect(starts).toHaveLength(2);
+    expect(starts[0]).toBe('first-unconstrained');
+    expect(starts[1]! >= written!, `${starts[1]} >= ${written}`).toBe(true);
+  });
+
+  it("refuses, in the writer's isolate, a location copy read after the write from a replica that had not reached it", async () => {
+    const created = await call('POST', '/products/', { token: admin.access, body: { name: uniqueName('Lagging'), category: 'Tools', price: '5.00', stock: 3 } });
+    const older = created.headers.get('X-D1-Bookmark')!;
+    const [lagging, current] = [created.body as { id: number }, await createProduct(admin, { price: '5.00' })];
+    const written: Record<number, string> = {};
+    for (const p of [lagging, current]) {
+      const edit = await call('PATCH', `/products/${p.id}/`, { token: admin.access, body: { price: '6.00' } });
+      written[p.id] = edit.headers.get('X-D1-Bookmark')!;
+    }
+    expect(older < written[lagging.id]!).toBe(true);
+    // Another isolate's copies, put after the writes (its round's deletes have landed): one read
+    // on a replica still at the create, one on a replica that has the edit.
+    const copy = async (id: number, price: string, bookmark: string) => {
+      // The product as it reads now (credentials skip the cache), at the copy's price.
+      const now = (await call<Record<string, unknown>>('GET', `/products/${id}/`, { token: admin.access })).body;
+      await caches.default.put(
+        locationKey(id),
+        new Response(JSON.stringify({ ...now, price }), {
+          headers: { ETag: `"copy-${id}"`, 'X-Filled-At': String(Date.now()), 'X-Feed-Seq': String(Number.MAX_SAFE_INTEGER), 'X-Filled-Bookmark': bookmark, 'Cache-Control': 'public, max-age=60' },
+        }),
+      );
+    };
+    await copy(lagging.id, '5.00', older);
+    await copy(current.id, '6.00', written[current.id]!);
+    const refusedRead = await call('GET', `/products/${lagging.id}/`);
+    expect(refusedRead.headers.get('x-cache')).toBe('miss');
+    expect(refusedRead.body.price).toBe('6.00');
+    const kept = await call('GET', `/products/${current.id}/`);
+    expect(kept.headers.get('x-cache')).toBe('hit-location');
+    expect(kept.headers.get('etag')).toBe(`"copy-${current.id}"`);
+  });
+
+  it('never moves its reads back to an older bookmark when a poll lands on a lagging replica', async () => {
+    const [seen, fresh] = [await createProduct(admin), await createProduct(admin)];
+    // Two writes this isolate is not told of (another location's, say), each with its bookmark.
+    const writeOutside = async () => {
+      const session = env.DB.withSession('first-primary');
+      await session.prepare('UPDATE products SET stock = stock + 1 WHERE id = ?').bind(seen.id).run();
+      return session.getBookmark()!;
+    };
+    const older = await writeOutside();
+    const newer = await writeOutside();
+    expect(older < newer).toBe(true);
+    // A poll after both, on a current replica: the feed's bookmark reaches `newer`.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect((await call('GET', `/products/${seen.id}/`)).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const starts: string[] = [];
+    // Every session now reports `older`: the next poll lands on a replica that lags.
+    const restore = interceptD1({ session: (constraint) => starts.push(String(constraint)), bookmark: () => older });
+    try {
+      expect((await call('GET', `/products/${fresh.id}/`)).status).toBe(200);
+    } finally {
+      restore();
+    }
+    const fromBookmarks = starts.filter((start) => !start.startsWith('first-'));
+    expect(fromBookmarks.length).toBeGreaterThan(0);
+    for (const start of fromBookmarks) expect(start >= newer, `${start} >= ${newer}`).toBe(true);
   });
 
   it('is read once for all the requests that arrive while a check runs', async () => {

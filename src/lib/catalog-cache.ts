@@ -1,7 +1,7 @@
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv, Bindings } from '../env.ts';
 import { BOOKMARK_HEADER } from './bookmark.ts';
-import { type D1, useSession } from './d1-session.ts';
+import { bookmarkOf, type D1, useSession } from './d1-session.ts';
 import { logLine, logs } from './log.ts';
 import type { CacheSource } from './openapi.ts';
 
@@ -17,7 +17,9 @@ import type { CacheSource } from './openapi.ts';
  *   change is visible at once (its LRU entries go, its generation moves on, and a copy filled
  *   before the write is refused even if the location's cache still returns it), and in the
  *   writer's location the Cache API entries go (detail) or become unreachable (collections:
- *   their keys carry a generation that the write replaces);
+ *   their keys carry a generation that the write replaces). With read replication on, the
+ *   writer's isolate reads from the write's bookmark on, and refuses a location copy whose read
+ *   had not reached it;
  * - every other isolate, in any location, reads the catalog's change feed (`catalog_changes`,
  *   written by triggers on every product write) and its location's generation once per
  *   `CATALOG_CACHE_ISOLATE_MS` (1 s). The feed names each product written: its copies go, and
@@ -71,7 +73,7 @@ interface Entry {
    * and the feed seq it is at least as new as. Its next request in this isolate puts it there
    * (`admit`), and clears this.
    */
-  unshared?: { filledAt: number; seq: number } | undefined;
+  unshared?: { filledAt: number; seq: number; bookmark: string | null } | undefined;
 }
 
 /** Least recently used first out, bounded by the bytes of the bodies it holds. */
@@ -177,21 +179,25 @@ interface Filled {
 }
 let generation: { value: string; checkedUntil: number } | undefined;
 /**
- * When this isolate last invalidated each detail key (ms). A copy read from D1 before that
- * moment is refused, even when the location's cache still returns it: its delete may not have
- * landed yet (checkout hands it to waitUntil), or a slower reader may have put an older copy
- * back. Kept for one TTL, after which no such copy is served anyway.
+ * When this isolate last invalidated each detail key (ms), and the write's D1 bookmark if it had
+ * one. A copy read from D1 before that moment is refused, even when the location's cache still
+ * returns it: its delete may not have landed yet (checkout hands it to waitUntil), or a slower
+ * reader may have put an older copy back. So is a copy read after it from a replica that had not
+ * reached the write (another isolate's, with read replication on): its bookmark is older. Kept
+ * for one TTL, after which no such copy is served anyway.
  */
-const invalidatedAt = new Map<string, number>();
+const invalidatedAt = new Map<string, { at: number; bookmark: string | null }>();
 
-function refused(key: string, filledAt: number, settings: CacheSettings, now: number): boolean {
-  const at = invalidatedAt.get(key);
-  if (at === undefined) return false;
-  if (at + settings.ttlSeconds * 1000 < now) {
+/** A copy read from D1 at `filledAt`, by a session that reached `filledBookmark` (null: unknown). */
+function refused(key: string, filledAt: number, filledBookmark: string | null, settings: CacheSettings, now: number): boolean {
+  const write = invalidatedAt.get(key);
+  if (write === undefined) return false;
+  if (write.at + settings.ttlSeconds * 1000 < now) {
     invalidatedAt.delete(key);
     return false;
   }
-  return filledAt <= at;
+  if (filledAt <= write.at) return true;
+  return write.bookmark !== null && (filledBookmark === null || filledBookmark < write.bookmark);
 }
 
 /**
@@ -206,6 +212,24 @@ interface FeedPosition {
   bookmark: string | null;
 }
 let feed: FeedPosition | undefined;
+/**
+ * The bookmark of the newest catalog write made in this isolate (`invalidateCatalog`). With read
+ * replication on, a replica may not have it yet: reads that fill the cache, and polls of the
+ * feed, start no earlier than it, so the writer's isolate never caches what its write replaced.
+ */
+let writtenAt: string | null = null;
+
+/** The newer of two D1 bookmarks: they sort as strings from oldest to newest (D1's glossary). */
+function newer(a: string | null | undefined, b: string | null | undefined): string | null {
+  if (!a) return b ?? null;
+  if (!b) return a;
+  return a > b ? a : b;
+}
+
+/** Where a read that fills the cache, or a poll of the feed, starts: never before the last poll or a write made here. */
+function readsFrom(): string | null {
+  return newer(feed?.bookmark, writtenAt);
+}
 /** Rows read per poll. An isolate further behind than that starts over (forgets everything). */
 const FEED_PAGE = 500;
 /** Per detail key, the feed seq of the last change seen: a location copy filled before it is refused. */
@@ -231,7 +255,7 @@ async function joinFeed(d1: FeedSession, settings: CacheSettings, now: number): 
   // Copies filled before a change this isolate never saw may sit in the location's cache.
   if (rows.length > FEED_PAGE) refuseBelowSeq = seq;
   else for (const row of rows) changedSeq.set(detailKey(row.product_id), row.seq);
-  return { seq, bookmark: d1.getBookmark?.() ?? null };
+  return { seq, bookmark: newer(feed?.bookmark, d1.getBookmark?.()) };
 }
 
 /** Applies the changes after this isolate's place in the feed; the seq it is at afterwards. */
@@ -261,7 +285,8 @@ async function pollFeed(d1: FeedSession, settings: CacheSettings, now: number): 
     changedSeq.delete(key);
     refuseBelowSeq = Math.max(refuseBelowSeq, seq);
   }
-  feed = { seq: results.at(-1)?.seq ?? feed.seq, bookmark: d1.getBookmark?.() ?? feed.bookmark };
+  // Never backwards: a check that overlapped this one may have moved the feed on meanwhile.
+  feed = { seq: Math.max(feed.seq, results.at(-1)?.seq ?? 0), bookmark: newer(feed.bookmark, d1.getBookmark?.()) };
   return feed.seq;
 }
 const MAX_CHANGED_KEYS = 20_000;
@@ -271,12 +296,12 @@ const MAX_CHANGED_KEYS = 20_000;
  * other isolates here within `isolateMs`) and the change feed's (moved by a write anywhere).
  * If D1 cannot be read, the isolate keeps its place in the feed and tries again next time.
  */
-function currentGeneration(d1: FeedSession, env: Bindings, settings: CacheSettings, now: number): Promise<string> | string {
+function currentGeneration(env: Bindings, settings: CacheSettings, now: number): Promise<string> | string {
   if (generation && generation.checkedUntil > now) return generation.value;
   // One check at a time: the requests that arrive while it runs wait for it, not start their own.
   const running = checking;
-  if (running) return joinCheck(running, d1, env, settings, now);
-  const own = checkGeneration(d1, env, settings, now).finally(() => {
+  if (running) return joinCheck(running, env, settings, now);
+  const own = checkGeneration(env, settings, now).finally(() => {
     if (checking === own) checking = undefined;
   });
   checking = own;
@@ -285,15 +310,20 @@ function currentGeneration(d1: FeedSession, env: Bindings, settings: CacheSettin
 let checking: Promise<string> | undefined;
 
 /** Waits for another request's check; if it failed or never settles, this request checks. */
-async function joinCheck(running: Promise<string>, d1: FeedSession, env: Bindings, settings: CacheSettings, now: number): Promise<string> {
+async function joinCheck(running: Promise<string>, env: Bindings, settings: CacheSettings, now: number): Promise<string> {
   const outcome = await awaitOtherRequest(running);
   if (outcome) return outcome.value;
   if (checking === running) checking = undefined;
-  return currentGeneration(d1, env, settings, now);
+  return currentGeneration(env, settings, now);
 }
 
-async function checkGeneration(d1: FeedSession, env: Bindings, settings: CacheSettings, now: number): Promise<string> {
+async function checkGeneration(env: Bindings, settings: CacheSettings, now: number): Promise<string> {
   const writes = localWrites;
+  const started = ++checksStarted;
+  // Its own session, from this isolate's newest bookmark: a session that started on a replica
+  // older than the last poll would move the feed's bookmark back, and copies filled from it
+  // would claim a place in the feed that their replica had not reached.
+  const d1: FeedSession = env.DB.withSession(readsFrom() ?? 'first-unconstrained');
   const [stored, seq] = await Promise.all([
     caches.default.match(GENERATION_KEY),
     pollFeed(d1, settings, now).catch((error: unknown) => {
@@ -302,13 +332,18 @@ async function checkGeneration(d1: FeedSession, env: Bindings, settings: CacheSe
     }),
   ]);
   const value = `${stored ? await stored.text() : '0'}.${seq}`;
-  // A write in this isolate while the check ran set a newer generation than the one read.
-  if (writes !== localWrites && generation) return generation.value;
+  // A write in this isolate while the check ran set a newer generation than the one read, or a
+  // check that started later (this one took over a second) has already set what it read.
+  if ((writes !== localWrites || started < checksApplied) && generation) return generation.value;
+  checksApplied = started;
   generation = { value, checkedUntil: now + settings.isolateMs };
   return value;
 }
 /** Catalog writes made in this isolate: a generation check that overlaps one does not undo it. */
 let localWrites = 0;
+/** Generation checks started, and the latest one whose result was kept. */
+let checksStarted = 0;
+let checksApplied = 0;
 
 /**
  * The location's part of a generation. A detail copy in this isolate belongs to it: a write
@@ -326,6 +361,8 @@ function currentForFeed(key: string, copySeq: number): boolean {
 
 /** On a location cache entry: when its body was read from D1 (ms since the epoch). */
 const FILLED_AT_HEADER = 'X-Filled-At';
+/** On a location cache entry: the D1 bookmark its read reached, when known. */
+const FILLED_BOOKMARK_HEADER = 'X-Filled-Bookmark';
 
 const detailKey = (id: number) => `${CACHE_ORIGIN}/detail/${id}`;
 
@@ -367,15 +404,16 @@ function answer(entry: Pick<Entry, 'body' | 'etag'>, ifNoneMatch: string | undef
   return new Response(entry.body, { status: 200, headers: { ...headers, 'Content-Type': 'application/json' } });
 }
 
-/** The location's copy of a body read from D1 at `filledAt`, at least as new as feed seq `seq`. */
-function locationCopy(body: string, etag: string, filledAt: number, seq: number, ttlMs: number, now: number): Response {
-  const remaining = Math.max(1, Math.floor((filledAt + ttlMs - now) / 1000));
+/** The location's copy of a body read from D1 at `filledAt` (reaching `bookmark`), at least as new as feed seq `seq`. */
+function locationCopy(body: string, etag: string, filled: NonNullable<Entry['unshared']>, ttlMs: number, now: number): Response {
+  const remaining = Math.max(1, Math.floor((filled.filledAt + ttlMs - now) / 1000));
   return new Response(body, {
     headers: {
       'Content-Type': 'application/json',
       ETag: etag,
-      [FILLED_AT_HEADER]: String(filledAt),
-      [FEED_SEQ_HEADER]: String(seq),
+      [FILLED_AT_HEADER]: String(filled.filledAt),
+      [FEED_SEQ_HEADER]: String(filled.seq),
+      ...(filled.bookmark !== null && { [FILLED_BOOKMARK_HEADER]: filled.bookmark }),
       'Cache-Control': `public, max-age=${remaining}`,
     },
   });
@@ -391,8 +429,8 @@ function admit(key: string, entry: Entry, settings: CacheSettings, waitUntil: (p
   entry.unshared = undefined;
   seenOnce.delete(key);
   const now = Date.now();
-  if (refused(key, pending.filledAt, settings, now) || !currentForFeed(key, pending.seq)) return;
-  waitUntil(caches.default.put(key, locationCopy(entry.body, entry.etag, pending.filledAt, pending.seq, settings.ttlSeconds * 1000, now)));
+  if (refused(key, pending.filledAt, pending.bookmark, settings, now) || !currentForFeed(key, pending.seq)) return;
+  waitUntil(caches.default.put(key, locationCopy(entry.body, entry.etag, pending, settings.ttlSeconds * 1000, now)));
 }
 
 export type CachedKind = 'detail' | 'collection';
@@ -407,7 +445,7 @@ export function catalogCache(kind: CachedKind) {
     const url = new URL(c.req.url);
     const id = kind === 'detail' ? Number(/\/products\/([1-9][0-9]{0,14})\/?$/.exec(url.pathname)?.[1] ?? Number.NaN) : undefined;
     if (kind === 'detail' && !Number.isSafeInteger(id)) return next();
-    const current = await currentGeneration(c.var.d1, c.env, settings, now);
+    const current = await currentGeneration(c.env, settings, now);
     const key = keyOf(kind, url, id, current);
     const ifNoneMatch = c.req.header('If-None-Match');
     const ttlMs = settings.ttlSeconds * 1000;
@@ -441,29 +479,32 @@ export function catalogCache(kind: CachedKind) {
       const shared = await caches.default.match(key);
       const sharedFilledAt = Number(shared?.headers.get(FILLED_AT_HEADER));
       const sharedSeq = Number(shared?.headers.get(FEED_SEQ_HEADER));
+      const sharedBookmark = shared?.headers.get(FILLED_BOOKMARK_HEADER) ?? null;
       if (
         shared &&
         Number.isSafeInteger(sharedFilledAt) &&
         // The location's cache should have dropped it by then (its max-age), but is not trusted to.
         sharedFilledAt + ttlMs > now &&
         Number.isSafeInteger(sharedSeq) &&
-        !refused(key, sharedFilledAt, settings, now) &&
+        !refused(key, sharedFilledAt, sharedBookmark, settings, now) &&
         currentForFeed(key, sharedSeq)
       ) {
         const body = await shared.text();
         const entry = { body, etag: shared.headers.get('ETag') ?? '', freshUntil: sharedFilledAt + ttlMs, generation: locationPart(current), bytes: body.length };
         // Kept only if nothing this isolate learnt meanwhile (a write here, a poll of the feed) makes it suspect.
-        if (!refused(key, sharedFilledAt, settings, Date.now()) && currentForFeed(key, sharedSeq)) {
+        if (!refused(key, sharedFilledAt, sharedBookmark, settings, Date.now()) && currentForFeed(key, sharedSeq)) {
           lru.set(key, entry, settings.maxBytes);
           settle({ entry, seq: sharedSeq });
         }
         return answer(entry, ifNoneMatch, 'hit-location');
       }
 
-      // The read starts no earlier than this isolate's place in the feed: the copy is at least
-      // that new, whichever replica the request's own session would have started on.
+      // The read starts no earlier than this isolate's place in the feed, or than a write made
+      // here: the copy is at least that new, whichever replica the request's own session would
+      // have started on.
       const fillSeq = feed?.seq ?? 0;
-      if (feed?.bookmark) useSession(c, feed.bookmark);
+      const from = readsFrom();
+      if (from) useSession(c, from);
       await next();
       if (c.res.status !== 200) return;
       // Read, not cloned: a clone tees the stream and leaves one branch unread, and this
@@ -473,8 +514,9 @@ export function catalogCache(kind: CachedKind) {
       c.res = answer({ body, etag }, ifNoneMatch, 'miss');
       // A write that landed while this read ran, here or (as the feed told a poll meanwhile)
       // elsewhere, makes the copy suspect: answer it, keep it nowhere.
-      if (refused(key, now, settings, Date.now()) || !currentForFeed(key, fillSeq)) return;
-      const entry: Entry = { body, etag, freshUntil: now + ttlMs, generation: locationPart(current), bytes: body.length, unshared: { filledAt: now, seq: fillSeq } };
+      const reached = bookmarkOf(c.var.d1);
+      if (refused(key, now, reached, settings, Date.now()) || !currentForFeed(key, fillSeq)) return;
+      const entry: Entry = { body, etag, freshUntil: now + ttlMs, generation: locationPart(current), bytes: body.length, unshared: { filledAt: now, seq: fillSeq, bookmark: reached } };
       lru.set(key, entry, settings.maxBytes);
       settle({ entry, seq: fillSeq });
       // Read from D1 here before, and not put since (its copy left memory first): a second
@@ -570,18 +612,20 @@ export function fastAnswerCount(): number {
  * rejects: if the location's cache fails, the change feed carries the write). Catalog edits
  * await it. Checkout and cancel hand it to `waitUntil` instead, so a purchase does not wait on
  * the location's cache: the buyer's isolate already shows the new stock, and money never comes
- * from the cache anyway.
+ * from the cache anyway. `written` is the bookmark of the writer's D1 session after its write,
+ * when it has one: with read replication on, this isolate's reads start no earlier than that.
  */
-export function invalidateCatalog(env: Bindings, productIds: number[]): Promise<void> {
+export function invalidateCatalog(env: Bindings, productIds: number[], written?: string | null): Promise<void> {
   const settings = cacheSettings(env);
+  writtenAt = newer(writtenAt, written);
   const now = Date.now();
   for (const id of productIds) {
     lru.delete(detailKey(id));
     // Re-inserted, so the map stays in time order and the oldest go first.
     invalidatedAt.delete(detailKey(id));
-    invalidatedAt.set(detailKey(id), now);
+    invalidatedAt.set(detailKey(id), { at: now, bookmark: written ?? null });
   }
-  for (const [key, at] of invalidatedAt) {
+  for (const [key, { at }] of invalidatedAt) {
     if (at + settings.ttlSeconds * 1000 >= now) break;
     invalidatedAt.delete(key);
   }

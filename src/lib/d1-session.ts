@@ -38,8 +38,7 @@ export function d1Session() {
     await next();
     // The session the request ended on: the catalog cache may have moved a read to one that
     // starts at its place in the change feed.
-    const current = c.get('d1') as Partial<D1DatabaseSession>;
-    const reached = current.getBookmark?.() ?? null;
+    const reached = bookmarkOf(c.get('d1'));
     if (reached) c.res.headers.set(BOOKMARK_HEADER, reached);
   });
 }
@@ -49,4 +48,9 @@ export function useSession(c: Context<AppEnv>, constraint: string): void {
   const session = c.env.DB.withSession(constraint);
   c.set('d1', session);
   c.set('db', createDb(session));
+}
+
+/** The bookmark a session has reached: null before its first query, and on the plain binding. */
+export function bookmarkOf(d1: D1): string | null {
+  return (d1 as Partial<D1DatabaseSession>).getBookmark?.() ?? null;
 }

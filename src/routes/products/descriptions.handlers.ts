@@ -2,6 +2,7 @@ import type { DescriptionJob, DescriptionStatus } from '../../db/schema.ts';
 import type { AppRouteHandler } from '../../env.ts';
 import { ApiError } from '../../lib/errors.ts';
 import { invalidateCatalog } from '../../lib/catalog-cache.ts';
+import { bookmarkOf } from '../../lib/d1-session.ts';
 import { logLine } from '../../lib/log.ts';
 import type { DescriptionMessage } from '../../queues/descriptions.ts';
 import { GenerateDescriptionSchema } from './descriptions.schemas.ts';
@@ -43,6 +44,6 @@ export const generateProductDescriptionHandler: AppRouteHandler<typeof generateP
     const still = await d1.prepare('SELECT id FROM products WHERE id = ?').bind(id).first();
     if (!still) throw productNotFound();
   }
-  if (claimed) await invalidateCatalog(c.env, [id]);
+  if (claimed) await invalidateCatalog(c.env, [id], bookmarkOf(d1));
   return c.json({ product_id: id, description_status: 'queued' as const }, 202);
 };
