@@ -3,7 +3,7 @@ import { env, exports } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../src/app.ts';
 import worker from '../src/index.ts';
-import { awaitOtherRequest, ByteLru, fastAnswerCount, invalidateCatalog, sharedReadWaiters } from '../src/lib/catalog-cache.ts';
+import { awaitOtherRequest, ByteLru, fastAnswerCount, invalidateCatalog, isolateCacheStats, sharedReadWaiters } from '../src/lib/catalog-cache.ts';
 import committed from '../openapi.json';
 import { reconcile } from '../src/queues/reconcile.ts';
 import { interceptD1 } from './support/d1.ts';
@@ -396,6 +396,63 @@ describe('answers from the isolate without running the app', () => {
     const deleted = await viaWorker(path);
     expect(deleted.fast).toBe(0);
     expect(deleted.status).toBe(404);
+  });
+});
+
+describe("a location's cache that fails", () => {
+  it('is a miss: reads and generation checks go on to D1, and say so in the log', async () => {
+    const product = await createProduct(admin, { price: '2.25' });
+    // The create's check interval runs out: the next read checks the location's generation.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const cache = caches.default;
+    const { match } = cache;
+    cache.match = async () => {
+      throw new Error('the location cache is unavailable');
+    };
+    const warnings: string[] = [];
+    const logged = vi.spyOn(console, 'warn').mockImplementation((line: unknown) => {
+      warnings.push(String(line));
+    });
+    try {
+      const warn = { LOG_LEVEL: 'warn' };
+      const read = await viaWorker(`/products/${product.id}/`, {}, warn);
+      expect(read.status, read.body).toBe(200);
+      expect(read.headers['x-cache']).toBe('miss');
+      expect(JSON.parse(read.body).price).toBe('2.25');
+      const list = await viaWorker('/products/?page=1', {}, warn);
+      expect(list.status, list.body).toBe(200);
+    } finally {
+      cache.match = match;
+      logged.mockRestore();
+    }
+    const messages = warnings.map((line) => (JSON.parse(line) as { msg: string }).msg);
+    expect(messages).toContain("location's catalog generation unreadable");
+    expect(messages).toContain("location's catalog cache unreadable");
+  });
+});
+
+describe("the isolate's memory bound", () => {
+  // Unknown query parameters are ignored by the routes but are part of a collection's key.
+  const padded = (chars: number, n: number) => `/categories/?pad=${'x'.repeat(chars)}&n=${n}`;
+
+  it('counts the keys too: many short answers under long keys stay within CATALOG_CACHE_MAX_BYTES', async () => {
+    const limit = { CATALOG_CACHE_MAX_BYTES: '40000' };
+    for (let n = 0; n < 60; n++) expect((await viaWorker(padded(900, n), {}, limit)).status).toBe(200);
+    const { entries, bytes } = isolateCacheStats();
+    expect(bytes).toBeLessThanOrEqual(40_000);
+    // Each key is about 1,000 characters: at most 40 of them fit, whatever the bodies weigh.
+    expect(entries).toBeLessThan(40);
+    expect(entries).toBeGreaterThan(0);
+  });
+
+  it('keeps nothing for a request whose key is longer than any catalog URL', async () => {
+    const before = isolateCacheStats().entries;
+    for (let i = 0; i < 2; i++) {
+      const res = await viaWorker(padded(2000, 0));
+      expect(res.status).toBe(200);
+      expect(res.headers['x-cache']).toBeUndefined();
+    }
+    expect(isolateCacheStats().entries).toBe(before);
   });
 });
 

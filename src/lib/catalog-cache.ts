@@ -67,6 +67,7 @@ interface Entry {
   freshUntil: number;
   /** The generation it was filled under (detail entries; a collection's key carries its own). */
   generation: string;
+  /** What it costs the LRU (`entryBytes`). */
   bytes: number;
   /**
    * Set on a copy read from D1 here that is not in the location's cache yet: when it was read
@@ -76,7 +77,7 @@ interface Entry {
   unshared?: { filledAt: number; seq: number; bookmark: string | null } | undefined;
 }
 
-/** Least recently used first out, bounded by the bytes of the bodies it holds. */
+/** Least recently used first out, bounded by what its entries cost (their `bytes`). */
 export class ByteLru {
   private readonly entries = new Map<string, Entry>();
   private bytes = 0;
@@ -124,13 +125,29 @@ export class ByteLru {
 }
 
 const lru = new ByteLru();
+
+/** What an entry costs the LRU: its body, key and tag, and the objects around them (about 200 bytes). */
+function entryBytes(key: string, body: string, etag: string): number {
+  return body.length + key.length + etag.length + 200;
+}
 /**
  * The reads in flight in this isolate, by cache key: a request for a key that another request
  * is already reading (from the location's cache or D1) waits for that read and answers its copy,
  * so a burst for one page (a cold start, or a popular product just after a write) costs one read,
  * not one per request. Only a copy the reader keeps is shared.
  */
-const filling = new Map<string, Promise<Filled | undefined>>();
+const filling = new Map<string, { read: Promise<Filled | undefined>; since: number }>();
+/**
+ * A read whose request was canceled never leaves `filling` by itself (its `finally` never runs);
+ * one still there this long after it began is dropped when another read begins. Reads begin in
+ * time order, so the oldest are first in the map.
+ */
+const FILLING_STALE_MS = 10_000;
+/**
+ * Requests whose cache key is longer than this are answered by the app and kept nowhere: a
+ * catalog URL is far shorter, and every structure here is bounded by its count of keys.
+ */
+const MAX_KEY_CHARS = 1024;
 /** Requests now waiting for another request's read (`filling`). */
 let waitingForShare = 0;
 
@@ -218,6 +235,10 @@ let feed: FeedPosition | undefined;
  * feed, start no earlier than it, so the writer's isolate never caches what its write replaced.
  */
 let writtenAt: string | null = null;
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
 
 /** The newer of two D1 bookmarks: they sort as strings from oldest to newest (D1's glossary). */
 function newer(a: string | null | undefined, b: string | null | undefined): string | null {
@@ -325,13 +346,20 @@ async function checkGeneration(env: Bindings, settings: CacheSettings, now: numb
   // would claim a place in the feed that their replica had not reached.
   const d1: FeedSession = env.DB.withSession(readsFrom() ?? 'first-unconstrained');
   const [stored, seq] = await Promise.all([
-    caches.default.match(GENERATION_KEY),
+    // If the location's cache cannot be read, the isolate keeps the location's part it has.
+    caches.default.match(GENERATION_KEY).then(
+      async (found) => (found ? await found.text() : '0'),
+      (error: unknown) => {
+        logLine(env, 'warn', "location's catalog generation unreadable", { message: messageOf(error) });
+        return generation ? locationPart(generation.value) : '0';
+      },
+    ),
     pollFeed(d1, settings, now).catch((error: unknown) => {
-      logLine(env, 'warn', 'catalog change feed unreadable', { message: error instanceof Error ? error.message : String(error) });
+      logLine(env, 'warn', 'catalog change feed unreadable', { message: messageOf(error) });
       return feed?.seq ?? 0;
     }),
   ]);
-  const value = `${stored ? await stored.text() : '0'}.${seq}`;
+  const value = `${stored}.${seq}`;
   // A write in this isolate while the check ran set a newer generation than the one read, or a
   // check that started later (this one took over a second) has already set what it read.
   if ((writes !== localWrites || started < checksApplied) && generation) return generation.value;
@@ -447,6 +475,7 @@ export function catalogCache(kind: CachedKind) {
     if (kind === 'detail' && !Number.isSafeInteger(id)) return next();
     const current = await currentGeneration(c.env, settings, now);
     const key = keyOf(kind, url, id, current);
+    if (key.length > MAX_KEY_CHARS) return next();
     const ifNoneMatch = c.req.header('If-None-Match');
     const ttlMs = settings.ttlSeconds * 1000;
 
@@ -456,7 +485,7 @@ export function catalogCache(kind: CachedKind) {
       admit(key, held, settings, waitUntil);
       return answer(held, ifNoneMatch, 'hit-isolate');
     }
-    const pending = filling.get(key);
+    const pending = filling.get(key)?.read;
     if (pending) {
       // Another request in this isolate is reading this copy now: share its read, unless a write
       // here moved the generation since that read began (a detail's key does not carry it), or
@@ -465,7 +494,7 @@ export function catalogCache(kind: CachedKind) {
       const outcome = await awaitOtherRequest(pending);
       waitingForShare--;
       // Its reader failed or is stuck: nobody else waits on that read either.
-      if (outcome === undefined && filling.get(key) === pending) filling.delete(key);
+      if (outcome === undefined && filling.get(key)?.read === pending) filling.delete(key);
       const shared = outcome?.value;
       if (shared && shared.entry.generation === locationPart(current) && currentForFeed(key, shared.seq)) {
         admit(key, shared.entry, settings, waitUntil);
@@ -474,9 +503,19 @@ export function catalogCache(kind: CachedKind) {
       // Nothing to share (not a 200, a write landed meanwhile, or an older copy): read for ourselves.
     }
     const { promise: filled, resolve: settle } = deferred<Filled | undefined>();
-    if (!filling.has(key)) filling.set(key, filled);
+    if (!filling.has(key)) {
+      for (const [oldest, { since }] of filling) {
+        if (since > now - FILLING_STALE_MS) break;
+        filling.delete(oldest);
+      }
+      filling.set(key, { read: filled, since: now });
+    }
     try {
-      const shared = await caches.default.match(key);
+      // A location's cache that fails is a miss: the read goes on to D1.
+      const shared = await caches.default.match(key).catch((error: unknown) => {
+        logLine(c.env, 'warn', "location's catalog cache unreadable", { message: messageOf(error) });
+        return undefined;
+      });
       const sharedFilledAt = Number(shared?.headers.get(FILLED_AT_HEADER));
       const sharedSeq = Number(shared?.headers.get(FEED_SEQ_HEADER));
       const sharedBookmark = shared?.headers.get(FILLED_BOOKMARK_HEADER) ?? null;
@@ -490,7 +529,8 @@ export function catalogCache(kind: CachedKind) {
         currentForFeed(key, sharedSeq)
       ) {
         const body = await shared.text();
-        const entry = { body, etag: shared.headers.get('ETag') ?? '', freshUntil: sharedFilledAt + ttlMs, generation: locationPart(current), bytes: body.length };
+        const etag = shared.headers.get('ETag') ?? '';
+        const entry = { body, etag, freshUntil: sharedFilledAt + ttlMs, generation: locationPart(current), bytes: entryBytes(key, body, etag) };
         // Kept only if nothing this isolate learnt meanwhile (a write here, a poll of the feed) makes it suspect.
         if (!refused(key, sharedFilledAt, sharedBookmark, settings, Date.now()) && currentForFeed(key, sharedSeq)) {
           lru.set(key, entry, settings.maxBytes);
@@ -516,7 +556,7 @@ export function catalogCache(kind: CachedKind) {
       // elsewhere, makes the copy suspect: answer it, keep it nowhere.
       const reached = bookmarkOf(c.var.d1);
       if (refused(key, now, reached, settings, Date.now()) || !currentForFeed(key, fillSeq)) return;
-      const entry: Entry = { body, etag, freshUntil: now + ttlMs, generation: locationPart(current), bytes: body.length, unshared: { filledAt: now, seq: fillSeq, bookmark: reached } };
+      const entry: Entry = { body, etag, freshUntil: now + ttlMs, generation: locationPart(current), bytes: entryBytes(key, body, etag), unshared: { filledAt: now, seq: fillSeq, bookmark: reached } };
       lru.set(key, entry, settings.maxBytes);
       settle({ entry, seq: fillSeq });
       // Read from D1 here before, and not put since (its copy left memory first): a second
@@ -532,7 +572,7 @@ export function catalogCache(kind: CachedKind) {
       }
     } finally {
       settle(undefined);
-      if (filling.get(key) === filled) filling.delete(key);
+      if (filling.get(key)?.read === filled) filling.delete(key);
     }
   });
 }
@@ -714,7 +754,7 @@ function begin(env: Bindings, round: Round): Promise<void> {
     if (round.seq < latestBegun) return;
     await caches.default.put(GENERATION_KEY, new Response(round.generation, { headers: { 'Cache-Control': 'public, max-age=86400' } }));
   })().catch((error: unknown) => {
-    logLine(env, 'error', 'catalog invalidation round failed', { products: [...round.ids], message: error instanceof Error ? error.message : String(error) });
+    logLine(env, 'error', 'catalog invalidation round failed', { products: [...round.ids], message: messageOf(error) });
   });
   round.settle(writes);
   return writes;
