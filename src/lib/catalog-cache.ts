@@ -2,7 +2,7 @@ import { createMiddleware } from 'hono/factory';
 import type { AppEnv, Bindings } from '../env.ts';
 import { BOOKMARK_HEADER } from './bookmark.ts';
 import { bookmarkOf, type D1, useSession } from './d1-session.ts';
-import { logLine, logs } from './log.ts';
+import { errorMessage, logLine, logs } from './log.ts';
 import type { CacheSource } from './openapi.ts';
 
 /**
@@ -236,10 +236,6 @@ let feed: FeedPosition | undefined;
  */
 let writtenAt: string | null = null;
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /** The newer of two D1 bookmarks: they sort as strings from oldest to newest (D1's glossary). */
 function newer(a: string | null | undefined, b: string | null | undefined): string | null {
   if (!a) return b ?? null;
@@ -350,12 +346,12 @@ async function checkGeneration(env: Bindings, settings: CacheSettings, now: numb
     caches.default.match(GENERATION_KEY).then(
       async (found) => (found ? await found.text() : '0'),
       (error: unknown) => {
-        logLine(env, 'warn', "location's catalog generation unreadable", { message: messageOf(error) });
+        logLine(env, 'warn', "location's catalog generation unreadable", { message: errorMessage(error) });
         return generation ? locationPart(generation.value) : '0';
       },
     ),
     pollFeed(d1, settings, now).catch((error: unknown) => {
-      logLine(env, 'warn', 'catalog change feed unreadable', { message: messageOf(error) });
+      logLine(env, 'warn', 'catalog change feed unreadable', { message: errorMessage(error) });
       return feed?.seq ?? 0;
     }),
   ]);
@@ -513,7 +509,7 @@ export function catalogCache(kind: CachedKind) {
     try {
       // A location's cache that fails is a miss: the read goes on to D1.
       const shared = await caches.default.match(key).catch((error: unknown) => {
-        logLine(c.env, 'warn', "location's catalog cache unreadable", { message: messageOf(error) });
+        logLine(c.env, 'warn', "location's catalog cache unreadable", { message: errorMessage(error) });
         return undefined;
       });
       const sharedFilledAt = Number(shared?.headers.get(FILLED_AT_HEADER));
@@ -754,7 +750,7 @@ function begin(env: Bindings, round: Round): Promise<void> {
     if (round.seq < latestBegun) return;
     await caches.default.put(GENERATION_KEY, new Response(round.generation, { headers: { 'Cache-Control': 'public, max-age=86400' } }));
   })().catch((error: unknown) => {
-    logLine(env, 'error', 'catalog invalidation round failed', { products: [...round.ids], message: messageOf(error) });
+    logLine(env, 'error', 'catalog invalidation round failed', { products: [...round.ids], message: errorMessage(error) });
   });
   round.settle(writes);
   return writes;

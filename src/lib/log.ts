@@ -27,3 +27,8 @@ export function logLine(
   else if (level === 'warn') console.warn(line);
   else console.log(line);
 }
+
+/** What a log line says of a thrown value: its message, or the value itself. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { Bindings } from '../env.ts';
-import { logLine } from '../lib/log.ts';
+import { errorMessage, logLine } from '../lib/log.ts';
 
 /** What a consumer decided for one message. */
 export type Outcome = { ack: true } | { retry: true; delaySeconds: number };
@@ -49,7 +49,7 @@ export async function consumeEach<S extends z.ZodType>(
         attempts: message.attempts,
         delay_seconds: delaySeconds,
         name: error instanceof Error ? error.name : 'unknown',
-        message: error instanceof Error ? error.message : String(error),
+        message: errorMessage(error),
       });
       message.retry({ delaySeconds });
     }

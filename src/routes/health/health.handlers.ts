@@ -1,6 +1,6 @@
 import type { AppRouteHandler } from '../../env.ts';
 import { ApiError } from '../../lib/errors.ts';
-import { logLine } from '../../lib/log.ts';
+import { errorMessage, logLine } from '../../lib/log.ts';
 import type { health } from './health.routes.ts';
 
 /**
@@ -19,7 +19,7 @@ export const healthHandler: AppRouteHandler<typeof health> = async (c) => {
     } catch (error) {
       logLine(c.env, 'error', 'health check: D1 unreachable', {
         request_id: c.var.requestId,
-        message: error instanceof Error ? error.message : String(error),
+        message: errorMessage(error),
       });
       throw new ApiError('unavailable', 'The database is not reachable.');
     }

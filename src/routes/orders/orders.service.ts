@@ -7,7 +7,7 @@ import type { Bindings } from '../../env.ts';
 import type { AccessClaims } from '../../lib/tokens.ts';
 import { ApiError } from '../../lib/errors.ts';
 import { completion, type IdempotencyClaim } from '../../lib/idempotency.ts';
-import { logLine } from '../../lib/log.ts';
+import { errorMessage, logLine } from '../../lib/log.ts';
 import { decided, policyOf } from '../../lib/rate-limit.ts';
 import { type PageParams, pageWindow } from '../../lib/pagination.ts';
 import { guardedStatus, transitionConflict } from '../../lib/transitions.ts';
@@ -77,7 +77,7 @@ async function currentPrices(d1: D1, lines: CartLine[]): Promise<Prices> {
 type Refusal = 'stock' | 'changed' | 'key';
 
 function refusalOf(error: unknown): Refusal | undefined {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   if (/CHECK constraint failed: products_stock_check|stock >= 0/i.test(message)) return 'stock';
   if (/NOT NULL constraint failed: order_items/i.test(message)) return 'changed';
   if (/CHECK constraint failed: idempotency_keys/i.test(message)) return 'key';
@@ -190,7 +190,7 @@ export async function checkout(
       await cart.finishCheckout(token);
     } catch (error) {
       // The order stands; the cart keeps its lines (and frees itself in 30 s). Say so in the log.
-      logLine(env, 'error', 'order placed but cart not emptied', { order_id: attempt.order.id, message: error instanceof Error ? error.message : String(error) });
+      logLine(env, 'error', 'order placed but cart not emptied', { order_id: attempt.order.id, message: errorMessage(error) });
     }
     return attempt.order;
   } finally {

@@ -7,7 +7,7 @@ import { cardFingerprint } from '../../lib/cards.ts';
 import { ApiError } from '../../lib/errors.ts';
 import { formatCents } from '../../lib/money.ts';
 import { completion, type IdempotencyClaim } from '../../lib/idempotency.ts';
-import { logLine } from '../../lib/log.ts';
+import { errorMessage, logLine } from '../../lib/log.ts';
 import { type PageParams, pageWindow } from '../../lib/pagination.ts';
 import type { AccessClaims } from '../../lib/tokens.ts';
 import type { PaymentMessage } from '../../queues/payments.ts';
@@ -77,7 +77,7 @@ export async function startPayment(
     ]);
     inserted = result?.results[0];
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     if (/UNIQUE constraint failed: payments\.order_id/i.test(message)) throw alreadyPaying();
     if (/CHECK constraint failed: idempotency_keys/i.test(message)) {
       throw new ApiError('conflict', 'Another request took over this Idempotency-Key; no payment was made by this one.', { headers: { 'Retry-After': '1' } });
@@ -92,7 +92,7 @@ export async function startPayment(
   } catch (error) {
     logLine(env, 'warn', 'payment queue send failed; the reconciler will re-send it', {
       payment_id: id,
-      message: error instanceof Error ? error.message : String(error),
+      message: errorMessage(error),
     });
   }
   return { ...body, id };

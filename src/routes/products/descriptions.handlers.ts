@@ -3,7 +3,7 @@ import type { AppRouteHandler } from '../../env.ts';
 import { ApiError } from '../../lib/errors.ts';
 import { invalidateCatalog } from '../../lib/catalog-cache.ts';
 import { bookmarkOf } from '../../lib/d1-session.ts';
-import { logLine } from '../../lib/log.ts';
+import { errorMessage, logLine } from '../../lib/log.ts';
 import type { DescriptionMessage } from '../../queues/descriptions.ts';
 import { GenerateDescriptionSchema } from './descriptions.schemas.ts';
 import type { generateProductDescription } from './descriptions.routes.ts';
@@ -37,7 +37,7 @@ export const generateProductDescriptionHandler: AppRouteHandler<typeof generateP
         .prepare("UPDATE products SET description_status = ?, description_job = NULL WHERE id = ? AND json_extract(description_job, '$.id') = ?")
         .bind(before.description_status, id, job.id)
         .run();
-      logLine(c.env, 'error', 'description job not queued', { product_id: id, message: error instanceof Error ? error.message : String(error) });
+      logLine(c.env, 'error', 'description job not queued', { product_id: id, message: errorMessage(error) });
       throw new ApiError('unavailable', 'The description queue is unavailable; nothing was queued. Try again shortly.', { headers: { 'Retry-After': '5' } });
     }
   } else {
