@@ -130,6 +130,7 @@ const lru = new ByteLru();
 function entryBytes(key: string, body: string, etag: string): number {
   return body.length + key.length + etag.length + 200;
 }
+
 /**
  * The reads in flight in this isolate, by cache key: a request for a key that another request
  * is already reading (from the location's cache or D1) waits for that read and answers its copy,
