@@ -138,11 +138,13 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 /**
- * The statement that records the response, for the batch that creates the object. The body's
+ * The statements that record the response, for the batch that creates the object. The body's
  * `id` is filled in by SQL from the row the batch inserts (found by its `ref`), since the id
  * does not exist before the batch runs. The statement only records when that row exists; and
  * if the key is no longer held by this request, it writes -1, which the table's CHECK refuses,
- * failing the whole batch.
+ * failing the whole batch. So does a key whose row is gone (another request took it over after
+ * this one stalled, then freed it): the second statement inserts a status of -1 then, where the
+ * update alone would have matched nothing and let the object be created with no record.
  */
 export function completion(
   d1: D1,
@@ -161,5 +163,15 @@ export function completion(
          WHERE user_id = ?5 AND key = ?6 AND EXISTS (SELECT 1 FROM ${created.table} WHERE ref = ?4)`,
       )
       .bind(claim.lockedAt, status, JSON.stringify(body), created.ref, claim.userId, claim.key),
+    // The key's row is gone: insert one with a status of -1, which the CHECK refuses. (An upsert
+    // cannot do both: SQLite checks the inserted values before it looks for the conflict.)
+    d1
+      .prepare(
+        `INSERT INTO idempotency_keys (user_id, key, request_hash, locked_at, response_status)
+         SELECT ?1, ?2, ?3, ?4, -1
+         WHERE NOT EXISTS (SELECT 1 FROM idempotency_keys WHERE user_id = ?1 AND key = ?2)
+           AND EXISTS (SELECT 1 FROM ${created.table} WHERE ref = ?5)`,
+      )
+      .bind(claim.userId, claim.key, claim.requestHash, claim.lockedAt, created.ref),
   ];
 }

@@ -283,6 +283,24 @@ describe('Idempotency-Key on POST /orders/', () => {
     expect(await stockOf(product.id)).toBe(8);
   });
 
+  // A request that stalls past the in-flight timeout loses its key to a retry; the retry may then
+  // free it (a 4xx). Either way the stalled request's batch must not create an order unrecorded.
+  it.each([
+    ['taken over by another request', (user: number, key: string) => env.DB.prepare("UPDATE idempotency_keys SET locked_at = '2000-01-01T00:00:00.000Z' WHERE user_id = ? AND key = ?").bind(user, key).run()],
+    ['taken over, then freed', (user: number, key: string) => env.DB.prepare('DELETE FROM idempotency_keys WHERE user_id = ? AND key = ?').bind(user, key).run()],
+  ])('refuses the order when its key was %s before the batch: nothing ordered, the cart kept', async (_case, lose) => {
+    const user = await createUser();
+    const product = await createProduct(admin, { stock: 10 });
+    await addToCart(user, product.id, 2);
+    const key = crypto.randomUUID();
+    const res = await withInterleavedWrite(() => lose(user.id, key), () => call('POST', '/orders/', { token: user.access, headers: { 'Idempotency-Key': key } }));
+    expectProblem(res, 409, 'conflict');
+    expect(res.body.detail).toMatch(/took over this Idempotency-Key/);
+    expect(await countRows('orders', 'user_id = ?', user.id)).toBe(0);
+    expect(await stockOf(product.id)).toBe(10);
+    expect((await call('GET', '/cart/', { token: user.access })).body.item_count).toBe(2);
+  });
+
   it('gives exactly one order when the same key arrives twice at once', async () => {
     const user = await createUser();
     const product = await createProduct(admin, { stock: 10 });

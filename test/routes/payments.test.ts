@@ -2,6 +2,7 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PaymentSchema } from '../../src/routes/payments/payments.schemas.ts';
 import { call, expectProblem } from '../support/api.ts';
+import { interceptD1 } from '../support/d1.ts';
 import { createProduct } from '../support/products.ts';
 import { countRows, placeOrder, settledPayment } from '../support/shop.ts';
 import { authMatrix, createUser, type TestUser } from '../support/users.ts';
@@ -172,6 +173,31 @@ describe('Idempotency-Key on POST /payments/', () => {
     for (const r of accepted) expect(r.body.id).toBe(accepted[0]?.body.id);
     for (const r of results.filter((r) => r.status !== 202)) expect(r.status).toBe(409);
     expect(await countRows('payments', 'order_id = ?', order.id)).toBe(1);
+  });
+
+  it('makes no payment when its key was taken over and freed before the batch (a stalled request)', async () => {
+    const user = await createUser();
+    const order = await newOrder(user);
+    const key = crypto.randomUUID();
+    let freed = false;
+    const restore = interceptD1({
+      batch: async (statements, batch) => {
+        if (!freed) {
+          freed = true;
+          await env.DB.prepare('DELETE FROM idempotency_keys WHERE user_id = ? AND key = ?').bind(user.id, key).run();
+        }
+        return batch(statements);
+      },
+    });
+    let res;
+    try {
+      res = await call('POST', '/payments/', { token: user.access, headers: { 'Idempotency-Key': key }, body: { order_id: order.id } });
+    } finally {
+      restore();
+    }
+    expectProblem(res, 409, 'conflict');
+    expect(res.body.detail).toMatch(/took over this Idempotency-Key/);
+    expect(await countRows('payments', 'order_id = ?', order.id)).toBe(0);
   });
 });
 
