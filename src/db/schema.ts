@@ -269,3 +269,18 @@ export const catalogChanges = sqliteTable(
   },
   (t) => [index('catalog_changes_changed_idx').on(t.changedAt)],
 );
+
+/**
+ * Checkout holds settled as void: the cart object's hold token of a checkout that had not
+ * committed when its hold was settled (it died, or stalled past the hold). A trigger makes an
+ * order with that ref abort its batch, so a checkout that commits late cannot order the cart a
+ * second time. Deleted by the reconciler after a day.
+ */
+export const checkoutVoids = sqliteTable(
+  'checkout_voids',
+  {
+    token: text('token').primaryKey(),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [index('checkout_voids_created_idx').on(t.createdAt)],
+);

@@ -94,16 +94,28 @@ export class CartDurableObject extends DurableObject<Env> {
     this.lock = lock;
   }
 
-  /** A change while a checkout holds the cart would be lost or half-ordered: refuse it. */
+  /**
+   * A change while a checkout holds the cart would be lost or half-ordered: refuse it. A hold
+   * that ran out is not simply free: its checkout may have committed (and died before emptying
+   * the cart) or may still commit. The caller settles it through D1 first.
+   */
   private locked(): CartError | null {
     const lock = this.currentLock();
     const now = Date.now();
-    if (!lock || lock.until <= now) return null;
+    if (!lock) return null;
+    if (lock.until <= now) return { ok: false, error: 'checkout_unsettled', token: lock.token };
     return { ok: false, error: 'checkout_in_progress', retryAfterSeconds: Math.max(1, Math.ceil((lock.until - now) / 1000)) };
   }
 
   lines(): CartLine[] {
     return this.rows();
+  }
+
+  /** The lines to show: as they are during a checkout, but only once a hold that ran out is settled. */
+  view(): CartResult<CartLine[]> {
+    const busy = this.locked();
+    if (busy?.error === 'checkout_unsettled') return busy;
+    return { ok: true, value: this.rows() };
   }
 
   line(itemId: number): CartLine | null {
@@ -202,5 +214,15 @@ export class CartDurableObject extends DurableObject<Env> {
   /** The checkout failed: release the cart as it was. */
   abortCheckout(token: string): void {
     if (this.currentLock()?.token === Token.parse(token)) this.setLock(null);
+  }
+
+  /**
+   * A hold whose outcome D1 has decided (`settleHold`): its order exists, so the cart empties, or
+   * its token is void, so the cart is released as it was. Either way the hold ends.
+   */
+  settleCheckout(token: string, ordered: boolean): void {
+    if (this.currentLock()?.token !== Token.parse(token)) return;
+    if (z.boolean().parse(ordered)) this.ctx.storage.sql.exec('DELETE FROM lines');
+    this.setLock(null);
   }
 }

@@ -4,7 +4,10 @@
  */
 export const MAX_LINE_QUANTITY = 99;
 export const MAX_CART_LINES = 50;
-/** How long a checkout holds the cart; a checkout that died frees it after this. */
+/**
+ * How long a checkout holds the cart. A hold that runs out (its checkout died, or stalled past
+ * it) is settled through D1 before the cart changes again (`settleHold`).
+ */
 export const CHECKOUT_LOCK_MS = 30_000;
 
 export interface CartLine {
@@ -25,6 +28,8 @@ export type CartError =
   | { ok: false; error: 'quantity_limit'; quantity: number }
   | { ok: false; error: 'insufficient_stock'; quantity: number; available: number }
   | { ok: false; error: 'too_many_lines' }
-  | { ok: false; error: 'checkout_in_progress'; retryAfterSeconds: number };
+  | { ok: false; error: 'checkout_in_progress'; retryAfterSeconds: number }
+  /** A checkout's hold ran out with its outcome unknown: settle it (`settleHold`), then ask again. */
+  | { ok: false; error: 'checkout_unsettled'; token: string };
 
 export type CartResult<T> = { ok: true; value: T } | CartError;

@@ -89,6 +89,8 @@ export async function reconcile(env: Bindings, now = new Date(), options = recon
     .bind(now.getTime() - options.catalogChangeSeconds * 1000)
     .run();
   report.purgedChanges = changes.meta.changes;
+  // A voided hold's checkout could commit only within D1's query limit after it: a day is ample.
+  await d1.prepare('DELETE FROM checkout_voids WHERE created_at < ?').bind(new Date(now.getTime() - 86_400_000).toISOString()).run();
 
   // A description job's messages fail it themselves (its retry window, then the dead-letter
   // queue); one still queued long after is one whose messages were all lost.

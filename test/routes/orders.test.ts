@@ -1,9 +1,10 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CartDurableObject } from '../../src/durable/cart.ts';
 import { cartOf } from '../../src/routes/cart/cart.service.ts';
 import { OrderSchema } from '../../src/routes/orders/orders.schemas.ts';
+import { reconcile } from '../../src/queues/reconcile.ts';
 import { call, expectProblem } from '../support/api.ts';
 import { interceptD1 } from '../support/d1.ts';
 import { createProduct } from '../support/products.ts';
@@ -262,6 +263,104 @@ describe('POST /orders/ (checkout)', () => {
 
   it('is 401 anonymous', async () => {
     expectProblem(await call('POST', '/orders/'), 401, 'unauthorized');
+  });
+});
+
+describe('a checkout that dies, stalls or loses its answer', () => {
+  const policy = { name: 'checkout', limit: 1000, windowSeconds: 60 };
+  /** A checkout that took the cart's hold and then went silent (its worker died, or it stalls): its token. */
+  async function silentCheckout(user: TestUser): Promise<string> {
+    const { taken } = await cartOf(env, user.id).beginCheckout(policy);
+    if (!taken.ok) throw new Error(`no hold: ${taken.error}`);
+    return taken.value.token;
+  }
+  /** The hold runs out (30 s in real time). */
+  const runOut = (user: TestUser) =>
+    runInDurableObject(cartOf(env, user.id), (cart: CartDurableObject, state) => {
+      const lock = state.storage.kv.get<{ token: string; until: number }>('checkout')!;
+      state.storage.kv.put('checkout', { ...lock, until: Date.now() - 1 });
+      (cart as unknown as { lock: unknown }).lock = undefined;
+    });
+  /** What the silent checkout's batch wrote, had it committed: an order whose ref is its token. */
+  const orderOf = (user: TestUser, token: string) =>
+    env.DB.prepare("INSERT INTO orders (ref, user_id, status, total_cents, currency, created_at, updated_at) VALUES (?, ?, 'pending', 0, 'USD', ?, ?)")
+      .bind(token, user.id, new Date().toISOString(), new Date().toISOString())
+      .run();
+
+  it('empties the cart of a checkout that committed and died before emptying it: the cart is not ordered twice', async () => {
+    const user = await createUser();
+    const product = await createProduct(admin, { stock: 10 });
+    await addToCart(user, product.id, 2);
+    const token = await silentCheckout(user);
+    await orderOf(user, token);
+    // Held meanwhile: a second checkout waits.
+    expectProblem(await call('POST', '/orders/', { token: user.access }), 409, 'conflict');
+    await runOut(user);
+    // The hold is settled through D1: the order exists, so the lines were ordered.
+    const cart = await call('GET', '/cart/', { token: user.access });
+    expect(cart.status, cart.text).toBe(200);
+    expect(cart.body.items).toEqual([]);
+    expectProblem(await call('POST', '/orders/', { token: user.access }), 400, 'bad_request');
+    expect(await countRows('orders', 'user_id = ?', user.id)).toBe(1);
+  });
+
+  it('voids the hold of a checkout that had not committed when it ran out: its late commit is refused, and the cart is ordered once', async () => {
+    const user = await createUser();
+    const product = await createProduct(admin, { stock: 10 });
+    await addToCart(user, product.id, 2);
+    const stalled = await silentCheckout(user);
+    await runOut(user);
+    const res = await call('POST', '/orders/', { token: user.access });
+    expect(res.status, res.text).toBe(201);
+    // The stalled checkout's batch arrives now: the trigger refuses its order, whole.
+    await expect(orderOf(user, stalled)).rejects.toThrow(/checkout_void/);
+    expect(await countRows('orders', 'user_id = ?', user.id)).toBe(1);
+    expect(await stockOf(product.id)).toBe(8);
+    expect((await call('GET', '/cart/', { token: user.access })).body.items).toEqual([]);
+  });
+
+  it('settles at once a checkout whose batch committed but whose answer was lost: the order stands, the cart is empty, a retry replays', async () => {
+    const user = await createUser();
+    const product = await createProduct(admin, { stock: 10 });
+    await addToCart(user, product.id, 3);
+    const key = crypto.randomUUID();
+    let lost = false;
+    const restore = interceptD1({
+      batch: async (statements, batch) => {
+        const results = await batch(statements);
+        if (!lost) {
+          lost = true;
+          throw new Error('Network connection lost.');
+        }
+        return results;
+      },
+    });
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    let res;
+    try {
+      res = await call('POST', '/orders/', { token: user.access, headers: { 'Idempotency-Key': key } });
+    } finally {
+      restore();
+      logged.mockRestore();
+    }
+    expect(res.status).toBe(500);
+    expect(await countRows('orders', 'user_id = ?', user.id)).toBe(1);
+    expect(await stockOf(product.id)).toBe(7);
+    // No 30 s wait: the failed checkout settled its own hold, and found its order.
+    expect((await call('GET', '/cart/', { token: user.access })).body.items).toEqual([]);
+    const retry = await call('POST', '/orders/', { token: user.access, headers: { 'Idempotency-Key': key } });
+    expect(retry.status).toBe(201);
+    expect(retry.headers.get('Idempotent-Replayed')).toBe('true');
+    expect(await countRows('orders', 'user_id = ?', user.id)).toBe(1);
+  });
+
+  it('forgets void tokens after a day (the reconciler)', async () => {
+    const [old, fresh] = [crypto.randomUUID(), crypto.randomUUID()];
+    const insert = env.DB.prepare('INSERT INTO checkout_voids (token, created_at) VALUES (?, ?)');
+    await env.DB.batch([insert.bind(old, new Date(Date.now() - 86_460_000).toISOString()), insert.bind(fresh, new Date().toISOString())]);
+    await reconcile(env);
+    const left = await env.DB.prepare('SELECT token FROM checkout_voids WHERE token IN (?, ?)').bind(old, fresh).all<{ token: string }>();
+    expect(left.results.map((r) => r.token)).toEqual([fresh]);
   });
 });
 

@@ -1,13 +1,13 @@
 import type { AppRouteHandler } from '../../env.ts';
 import { ApiError } from '../../lib/errors.ts';
 import type { addCartItem, clearCart, deleteCartItem, getCart, updateCartItem } from './cart.routes.ts';
-import { cartBody, cartOf, catalogEntries, pricedLine, unwrap } from './cart.service.ts';
+import { cartBody, cartOf, catalogEntries, pricedLine, settled, unwrap } from './cart.service.ts';
 
 const productGone = () => new ApiError('not_found', 'No such product.');
 
 export const getCartHandler: AppRouteHandler<typeof getCart> = async (c) => {
   const cart = cartOf(c.env, c.var.user.userId);
-  const lines = await cart.lines();
+  const lines = unwrap(await settled(c.var.d1, cart, () => cart.view()));
   const catalog = await catalogEntries(c.var.d1, lines.map((l) => l.productId));
   const missing = lines.filter((l) => !catalog.has(l.productId)).map((l) => l.productId);
   const removed = missing.length > 0 ? await cart.dropProducts(missing) : [];
@@ -22,7 +22,8 @@ export const addCartItemHandler: AppRouteHandler<typeof addCartItem> = async (c)
   const { product_id, quantity } = c.req.valid('json');
   const product = (await catalogEntries(c.var.d1, [product_id])).get(product_id);
   if (!product) throw new ApiError('not_found', 'No such product.', { errors: [{ path: 'body.product_id', message: 'Not in the catalog.' }] });
-  const line = unwrap(await cartOf(c.env, c.var.user.userId).add({ productId: product.id, name: product.name, priceCents: product.priceCents, quantity, stock: product.stock }));
+  const cart = cartOf(c.env, c.var.user.userId);
+  const line = unwrap(await settled(c.var.d1, cart, () => cart.add({ productId: product.id, name: product.name, priceCents: product.priceCents, quantity, stock: product.stock })));
   return c.json(pricedLine(line, product), 201);
 };
 
@@ -37,16 +38,18 @@ export const updateCartItemHandler: AppRouteHandler<typeof updateCartItem> = asy
     await cart.dropProducts([existing.productId]);
     throw productGone();
   }
-  const line = unwrap(await cart.setQuantity({ itemId: item_id, quantity, name: product.name, priceCents: product.priceCents, stock: product.stock }));
+  const line = unwrap(await settled(c.var.d1, cart, () => cart.setQuantity({ itemId: item_id, quantity, name: product.name, priceCents: product.priceCents, stock: product.stock })));
   return c.json(pricedLine(line, product), 200);
 };
 
 export const deleteCartItemHandler: AppRouteHandler<typeof deleteCartItem> = async (c) => {
-  unwrap(await cartOf(c.env, c.var.user.userId).remove(c.req.valid('param').item_id));
+  const cart = cartOf(c.env, c.var.user.userId);
+  unwrap(await settled(c.var.d1, cart, () => cart.remove(c.req.valid('param').item_id)));
   return c.body(null, 204);
 };
 
 export const clearCartHandler: AppRouteHandler<typeof clearCart> = async (c) => {
-  unwrap(await cartOf(c.env, c.var.user.userId).clear());
+  const cart = cartOf(c.env, c.var.user.userId);
+  unwrap(await settled(c.var.d1, cart, () => cart.clear()));
   return c.body(null, 204);
 };

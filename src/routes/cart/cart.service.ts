@@ -83,7 +83,36 @@ export function cartProblem(result: CartError): ApiError {
       return new ApiError('conflict', 'A cart holds at most 50 different products.');
     case 'checkout_in_progress':
       return new ApiError('conflict', 'A checkout of this cart is in progress.', { headers: { 'Retry-After': String(result.retryAfterSeconds) } });
+    case 'checkout_unsettled':
+      return new ApiError('conflict', 'A checkout of this cart is being settled.', { headers: { 'Retry-After': '1' } });
   }
+}
+
+type CartStub = ReturnType<typeof cartOf>;
+
+/**
+ * Settles a checkout hold that ran out (its checkout died, or stalled past it), in one D1 batch:
+ * it finds the order that checkout committed (the order's ref is the hold's token), and the
+ * cart empties; or it records the token as void, so that checkout can no longer commit (a
+ * trigger aborts its batch), and the cart is released as it was. The batch is one transaction,
+ * so a late commit lands either before it (an order) or after it (refused).
+ */
+export async function settleHold(d1: D1, cart: CartStub, token: string): Promise<void> {
+  const [, found] = await d1.batch<{ ordered: number }>([
+    d1
+      .prepare('INSERT OR IGNORE INTO checkout_voids (token, created_at) SELECT ?1, ?2 WHERE NOT EXISTS (SELECT 1 FROM orders WHERE ref = ?1)')
+      .bind(token, new Date().toISOString()),
+    d1.prepare('SELECT EXISTS (SELECT 1 FROM orders WHERE ref = ?) AS ordered').bind(token),
+  ]);
+  await cart.settleCheckout(token, found?.results[0]?.ordered === 1);
+}
+
+/** Runs a cart operation; if a hold that ran out stands in its way, settles it and runs it again. */
+export async function settled<T>(d1: D1, cart: CartStub, operation: () => Promise<CartResult<T>>): Promise<CartResult<T>> {
+  const first = await operation();
+  if (first.ok || first.error !== 'checkout_unsettled') return first;
+  await settleHold(d1, cart, first.token);
+  return operation();
 }
 
 export function unwrap<T>(result: CartResult<T>): T {

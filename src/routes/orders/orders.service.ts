@@ -11,7 +11,7 @@ import { errorMessage, logLine } from '../../lib/log.ts';
 import { decided, policyOf } from '../../lib/rate-limit.ts';
 import { type PageParams, pageWindow } from '../../lib/pagination.ts';
 import { guardedStatus, transitionConflict } from '../../lib/transitions.ts';
-import { cartOf, type CatalogEntry, catalogEntries, unwrap } from '../cart/cart.service.ts';
+import { cartOf, type CatalogEntry, catalogEntries, settleHold, unwrap } from '../cart/cart.service.ts';
 import { type Order, toOrder } from './orders.schemas.ts';
 
 export const orderNotFound = () => new ApiError('not_found', 'No such order.');
@@ -74,13 +74,14 @@ async function currentPrices(d1: D1, lines: CartLine[]): Promise<Prices> {
 }
 
 /** Why the database refused a checkout's batch: each refusal rolls the whole batch back. */
-type Refusal = 'stock' | 'changed' | 'key';
+type Refusal = 'stock' | 'changed' | 'key' | 'void';
 
 function refusalOf(error: unknown): Refusal | undefined {
   const message = errorMessage(error);
   if (/CHECK constraint failed: products_stock_check|stock >= 0/i.test(message)) return 'stock';
   if (/NOT NULL constraint failed: order_items/i.test(message)) return 'changed';
   if (/CHECK constraint failed: idempotency_keys/i.test(message)) return 'key';
+  if (/checkout_void/.test(message)) return 'void';
   return undefined;
 }
 
@@ -91,9 +92,8 @@ function refusalOf(error: unknown): Refusal | undefined {
  * price come from a sub-select that is NULL (failing NOT NULL) unless the product still has
  * the name and price `prices` expects, so a product deleted or repriced fails it too.
  */
-async function commitOrder(env: Bindings, d1: D1, user: AccessClaims, claim: IdempotencyClaim | undefined, lines: CartLine[], prices: Prices) {
+async function commitOrder(env: Bindings, d1: D1, user: AccessClaims, claim: IdempotencyClaim | undefined, lines: CartLine[], prices: Prices, ref: string) {
   const now = new Date().toISOString();
-  const ref = crypto.randomUUID();
   const items = lines.map((l) => {
     const product = prices.get(l.productId) as Pick<CatalogEntry, 'name' | 'priceCents'>;
     return { productId: l.productId, name: product.name, unitPriceCents: product.priceCents, quantity: l.quantity, lineTotalCents: product.priceCents * l.quantity };
@@ -147,7 +147,10 @@ async function commitOrder(env: Bindings, d1: D1, user: AccessClaims, claim: Ide
  *    the catalog once and commits again at today's prices: the order always charges what D1
  *    says at the moment it is written. Short lines are refused (409) before that second try, and
  *    whenever the stock refused the batch. A cart line kept without a price is read up front.
- * 4. Only then is the cart emptied.
+ * 4. Only then is the cart emptied. The order's ref is the hold's token: if the checkout dies
+ *    between its commit and this step, or cannot tell whether its batch committed, the hold is
+ *    settled through D1 (`settleHold`), which empties the cart if the order exists and otherwise
+ *    voids the token, so the batch can no longer commit. A cart is never ordered twice.
  */
 export async function checkout(
   env: Bindings,
@@ -157,20 +160,33 @@ export async function checkout(
   limited: (headers: Record<string, string>) => void,
 ): Promise<Order> {
   const cart = cartOf(env, user.userId);
-  const { limit, taken } = await cart.beginCheckout(policyOf(env, 'checkout'));
+  let { limit, taken } = await cart.beginCheckout(policyOf(env, 'checkout'));
+  if (!taken.ok && taken.error === 'checkout_unsettled') {
+    // An earlier checkout's hold ran out with its outcome unknown: settle it, then begin again.
+    await settleHold(d1, cart, taken.token);
+    ({ limit, taken } = await cart.beginCheckout(policyOf(env, 'checkout')));
+  }
   // The headers go on every answer from here on; a refused attempt ends here with 429.
   limited(decided('checkout', limit));
   const { token, lines } = unwrap(taken);
   let committed = false;
+  // Set while a batch is out whose outcome is unknown if it throws (it may have committed).
+  let unknown = false;
   try {
     if (lines.length === 0) {
       throw new ApiError('bad_request', 'Your cart is empty: add products before checking out.', { errors: [{ path: 'cart', message: 'The cart has no lines.' }] });
     }
     const held = pricesInCart(lines);
-    let attempt = await commitOrder(env, d1, user, claim, lines, held ?? (await currentPrices(d1, lines)));
+    const prices = held ?? (await currentPrices(d1, lines));
+    unknown = true;
+    let attempt = await commitOrder(env, d1, user, claim, lines, prices, token);
+    unknown = false;
     if (!attempt.ok && attempt.refusal === 'changed' && held) {
       // The cart's prices are out of date: price from the catalog as it is now, once.
-      attempt = await commitOrder(env, d1, user, claim, lines, await currentPrices(d1, lines));
+      const current = await currentPrices(d1, lines);
+      unknown = true;
+      attempt = await commitOrder(env, d1, user, claim, lines, current, token);
+      unknown = false;
     }
     if (!attempt.ok) {
       switch (attempt.refusal) {
@@ -183,6 +199,8 @@ export async function checkout(
           throw new ApiError('conflict', 'A product in your cart changed or left the catalog during checkout; nothing was ordered. Review your cart and try again.');
         case 'key':
           throw new ApiError('conflict', 'Another request took over this Idempotency-Key; nothing was ordered by this one.', { headers: { 'Retry-After': '1' } });
+        case 'void':
+          throw new ApiError('conflict', 'This checkout outlasted its hold on the cart and was cancelled; nothing was ordered. Try again.', { headers: { 'Retry-After': '1' } });
       }
     }
     committed = true;
@@ -194,7 +212,13 @@ export async function checkout(
     }
     return attempt.order;
   } finally {
-    if (!committed) await cart.abortCheckout(token);
+    if (unknown) {
+      // The batch threw: D1 may have committed it. Settle the hold now if D1 answers; otherwise
+      // it runs out, and the cart's next change settles it.
+      await settleHold(d1, cart, token).catch((error: unknown) => {
+        logLine(env, 'error', 'checkout outcome unknown; its hold will be settled later', { message: errorMessage(error) });
+      });
+    } else if (!committed) await cart.abortCheckout(token);
   }
 }
 
