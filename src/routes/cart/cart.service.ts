@@ -95,16 +95,19 @@ type CartStub = ReturnType<typeof cartOf>;
  * it finds the order that checkout committed (the order's ref is the hold's token), and the
  * cart empties; or it records the token as void, so that checkout can no longer commit (a
  * trigger aborts its batch), and the cart is released as it was. The batch is one transaction,
- * so a late commit lands either before it (an order) or after it (refused).
+ * so a late commit lands either before it (an order) or after it (refused). True when the
+ * order exists.
  */
-export async function settleHold(d1: D1, cart: CartStub, token: string): Promise<void> {
+export async function settleHold(d1: D1, cart: CartStub, token: string): Promise<boolean> {
   const [, found] = await d1.batch<{ ordered: number }>([
     d1
       .prepare('INSERT OR IGNORE INTO checkout_voids (token, created_at) SELECT ?1, ?2 WHERE NOT EXISTS (SELECT 1 FROM orders WHERE ref = ?1)')
       .bind(token, new Date().toISOString()),
     d1.prepare('SELECT EXISTS (SELECT 1 FROM orders WHERE ref = ?) AS ordered').bind(token),
   ]);
-  await cart.settleCheckout(token, found?.results[0]?.ordered === 1);
+  const ordered = found?.results[0]?.ordered === 1;
+  await cart.settleCheckout(token, ordered);
+  return ordered;
 }
 
 /** Runs a cart operation; if a hold that ran out stands in its way, settles it and runs it again. */

@@ -1,6 +1,6 @@
 import type { D1 } from '../../lib/d1-session.ts';
 import { and, count, desc, eq, inArray, type SQL } from 'drizzle-orm';
-import type { Database } from '../../db/client.ts';
+import { createDb, type Database } from '../../db/client.ts';
 import { type OrderItemRow, type OrderRow, type OrderStatus, orderItems, orders } from '../../db/schema.ts';
 import type { CartLine } from '../../durable/cart.types.ts';
 import type { Bindings } from '../../env.ts';
@@ -47,6 +47,15 @@ async function withItems(db: Database, rows: OrderRow[]): Promise<Order[]> {
   const byOrder = new Map<number, OrderItemRow[]>();
   for (const item of items) byOrder.set(item.orderId, [...(byOrder.get(item.orderId) ?? []), item]);
   return rows.map((r) => toOrder(r, byOrder.get(r.id) ?? []));
+}
+
+/** The order a checkout committed, by its ref (the cart's hold token). */
+async function orderByRef(d1: D1, ref: string): Promise<Order> {
+  const db = createDb(d1);
+  const [row] = await db.select().from(orders).where(eq(orders.ref, ref));
+  if (!row) throw new Error(`no order with ref ${ref}`);
+  const [order] = await withItems(db, [row]);
+  return order as Order;
 }
 
 /** The name and unit price a checkout expects to charge for each product. */
@@ -170,23 +179,33 @@ export async function checkout(
   limited(decided('checkout', limit));
   const { token, lines } = unwrap(taken);
   let committed = false;
-  // Set while a batch is out whose outcome is unknown if it throws (it may have committed).
+  // A batch threw: its hold was settled through D1, or is left to run out and be settled later.
+  // Either way it must not be released as it was.
   let unknown = false;
+  /** Commits; if the batch throws, D1 may have committed it: settle the hold, and answer an order it finds. */
+  const commit = async (prices: Prices) => {
+    try {
+      return await commitOrder(env, d1, user, claim, lines, prices, token);
+    } catch (error) {
+      unknown = true;
+      const ordered = await settleHold(d1, cart, token).catch((failure: unknown) => {
+        logLine(env, 'error', 'checkout outcome unknown; its hold will be settled later', { message: errorMessage(failure) });
+        return false;
+      });
+      if (!ordered) throw error;
+      logLine(env, 'warn', 'checkout batch committed though its call failed; answering its order', { message: errorMessage(error) });
+      return { ok: true as const, order: await orderByRef(d1, token) };
+    }
+  };
   try {
     if (lines.length === 0) {
       throw new ApiError('bad_request', 'Your cart is empty: add products before checking out.', { errors: [{ path: 'cart', message: 'The cart has no lines.' }] });
     }
     const held = pricesInCart(lines);
-    const prices = held ?? (await currentPrices(d1, lines));
-    unknown = true;
-    let attempt = await commitOrder(env, d1, user, claim, lines, prices, token);
-    unknown = false;
+    let attempt = await commit(held ?? (await currentPrices(d1, lines)));
     if (!attempt.ok && attempt.refusal === 'changed' && held) {
       // The cart's prices are out of date: price from the catalog as it is now, once.
-      const current = await currentPrices(d1, lines);
-      unknown = true;
-      attempt = await commitOrder(env, d1, user, claim, lines, current, token);
-      unknown = false;
+      attempt = await commit(await currentPrices(d1, lines));
     }
     if (!attempt.ok) {
       switch (attempt.refusal) {
@@ -212,13 +231,7 @@ export async function checkout(
     }
     return attempt.order;
   } finally {
-    if (unknown) {
-      // The batch threw: D1 may have committed it. Settle the hold now if D1 answers; otherwise
-      // it runs out, and the cart's next change settles it.
-      await settleHold(d1, cart, token).catch((error: unknown) => {
-        logLine(env, 'error', 'checkout outcome unknown; its hold will be settled later', { message: errorMessage(error) });
-      });
-    } else if (!committed) await cart.abortCheckout(token);
+    if (!committed && !unknown) await cart.abortCheckout(token);
   }
 }
 
