@@ -24,6 +24,8 @@ export const RECONCILE_DEFAULTS = {
    * isolate never needs a row that is gone.
    */
   catalogChangeSeconds: 24 * 60 * 60,
+  /** Void checkout tokens live this long: a voided checkout could commit only within D1's query limit after. */
+  checkoutVoidSeconds: 24 * 60 * 60,
   /** Payments handled per run (one `sendBatch` takes at most 100 messages). */
   batchSize: 100,
 };
@@ -89,8 +91,7 @@ export async function reconcile(env: Bindings, now = new Date(), options = recon
     .bind(now.getTime() - options.catalogChangeSeconds * 1000)
     .run();
   report.purgedChanges = changes.meta.changes;
-  // A voided hold's checkout could commit only within D1's query limit after it: a day is ample.
-  await d1.prepare('DELETE FROM checkout_voids WHERE created_at < ?').bind(new Date(now.getTime() - 86_400_000).toISOString()).run();
+  await d1.prepare('DELETE FROM checkout_voids WHERE created_at < ?').bind(secondsBefore(now, options.checkoutVoidSeconds)).run();
 
   // A description job's messages fail it themselves (its retry window, then the dead-letter
   // queue); one still queued long after is one whose messages were all lost.
