@@ -477,10 +477,15 @@ async function main(): Promise<number> {
     if (storage === 'ram' && !tmpfs) continue;
     // The ram section's state: a copy of the catalog (D1) on the tmpfs, the rest made there as it runs.
     const ram = storage === 'ram' && tmpfs ? mkdtempSync(join(tmpfs, 'edgeshop-bench-')) : undefined;
+    // wrangler dev records every request in a trace store under its state folder, for its local
+    // explorer, and never deletes one (about 110 MB a run here). Its servers serve a copy of the
+    // catalog on the same disk, deleted with their traces when the section ends.
+    const copy = path === 'wrangler-dev' ? mkdtempSync(join(root, '.wrangler', 'bench-dev-state-')) : ram;
     try {
-      if (ram) cpSync(join(root, '.wrangler', 'state', 'v3', 'd1'), join(ram, 'app', 'v3', 'd1'), { recursive: true });
+      if (copy) cpSync(join(root, '.wrangler', 'state', 'v3', 'd1'), join(copy, 'app', 'v3', 'd1'), { recursive: true });
       for (const worker of ram ? RAM_WORKERS : WORKERS[path]) {
-        const persistTo = ram && join(ram, worker === 'floor' ? 'floor' : 'app');
+        // The app and its cache-off twin share the catalog's copy; each baseline has a folder of its own.
+        const persistTo = copy && join(copy, worker.startsWith('edgeshop') ? 'app' : worker);
         // "Cold" means the location's cache too: the Cache API's local store outlives the server, and
         // an earlier run (or target) would leave copies in it that the cold run then hits.
         if (worker.startsWith('edgeshop')) rmSync(persistTo ? join(persistTo, 'v3', 'cache') : LOCATION_CACHE, { recursive: true, force: true });
@@ -490,7 +495,7 @@ async function main(): Promise<number> {
         // One server at a time: nothing else competes for the two cores while it is measured.
         const port = PORTS[path][worker];
         if (port === undefined) throw new Error(`no port for ${worker} on ${path}`);
-        const server = await startServer(path, worker, port, persistTo);
+        const server = await startServer(path, worker, port, persistTo ? { persistTo, label: ram ? 'ram' : 'copy' } : undefined);
         // The closed-loop latency probe (load.ts) on npm start, for the app, its cache-off baseline and
         // the bare worker; not after the cold run, which the probe would no longer find cold.
         const probe = path === 'miniflare' && !ram && (worker === 'edgeshop' || worker === 'edgeshop-nocache' || worker === 'bare');
@@ -525,7 +530,7 @@ async function main(): Promise<number> {
         }
       }
     } finally {
-      if (ram) rmSync(ram, { recursive: true, force: true });
+      if (copy) rmSync(copy, { recursive: true, force: true });
     }
   }
 

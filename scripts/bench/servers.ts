@@ -70,11 +70,20 @@ function isRunning(child: ChildProcess): boolean {
 
 function commandLine(path: ServingPath, worker: WorkerName, port: number, persistTo: string | undefined): string[] {
   const config = CONFIGS[worker];
-  if (persistTo !== undefined && path !== 'miniflare') throw new Error('only the npm start path serves a state from another folder');
   if (worker.endsWith('-v8-defaults') && path !== 'miniflare') throw new Error('only the npm start path sets V8 flags');
   if (path === 'wrangler-dev') {
     // What `npm run dev` runs once it has seeded (the benchmark seeds first).
-    return [WRANGLER_BIN, 'dev', '--ip', '127.0.0.1', '--port', String(port), ...config, ...loadVars(worker).flatMap(([k, v]) => ['--var', `${k}:${v}`])];
+    return [
+      WRANGLER_BIN,
+      'dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      ...config,
+      ...(persistTo === undefined ? [] : ['--persist-to', persistTo]),
+      ...loadVars(worker).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
+    ];
   }
   // `npm start` itself (it reads PORT), so the benchmark measures that code and not a copy.
   return [
@@ -87,14 +96,17 @@ function commandLine(path: ServingPath, worker: WorkerName, port: number, persis
   ];
 }
 
-/** `persistTo`: the folder of the local state (D1, Durable Objects, Cache API), npm start only; the worker's own `.wrangler/state` by default. */
-export async function startServer(path: ServingPath, worker: WorkerName, port: number, persistTo?: string): Promise<RunningServer> {
-  const [file = '', ...args] = commandLine(path, worker, port, persistTo);
+/**
+ * `state`: the folder of the local state (D1, Durable Objects, Cache API; `--persist-to`), and a
+ * word for it in the server's log name; the worker's own `.wrangler/state` by default.
+ */
+export async function startServer(path: ServingPath, worker: WorkerName, port: number, state?: { persistTo: string; label: string }): Promise<RunningServer> {
+  const [file = '', ...args] = commandLine(path, worker, port, state?.persistTo);
   const url = `http://127.0.0.1:${port}`;
   const probe = url + (worker.startsWith('edgeshop') ? '/health' : '/');
   const server = await spawnServer({
     name: `${worker} on ${path}`,
-    logName: `${path}-${worker}${persistTo === undefined ? '' : '-ram'}`,
+    logName: `${path}-${worker}${state === undefined ? '' : `-${state.label}`}`,
     file,
     args,
     cwd: root,
