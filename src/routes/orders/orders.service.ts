@@ -49,13 +49,17 @@ async function withItems(db: Database, rows: OrderRow[]): Promise<Order[]> {
   return rows.map((r) => toOrder(r, byOrder.get(r.id) ?? []));
 }
 
+/** The one order `where` picks, with its items; undefined when there is none. */
+async function oneOrder(db: Database, where: SQL): Promise<Order | undefined> {
+  const [row] = await db.select().from(orders).where(where);
+  return row ? (await withItems(db, [row]))[0] : undefined;
+}
+
 /** The order a checkout committed, by its ref (the cart's hold token). */
 async function orderByRef(d1: D1, ref: string): Promise<Order> {
-  const db = createDb(d1);
-  const [row] = await db.select().from(orders).where(eq(orders.ref, ref));
-  if (!row) throw new Error(`no order with ref ${ref}`);
-  const [order] = await withItems(db, [row]);
-  return order as Order;
+  const order = await oneOrder(createDb(d1), eq(orders.ref, ref));
+  if (!order) throw new Error(`no order with ref ${ref}`);
+  return order;
 }
 
 /** The name and unit price a checkout expects to charge for each product. */
@@ -237,10 +241,9 @@ export async function checkout(
 
 /** The order if the viewer may see it: its owner or an admin. Anyone else gets 404, as for a missing one. */
 export async function visibleOrder(db: Database, id: number, viewer: AccessClaims): Promise<Order> {
-  const [row] = await db.select().from(orders).where(eq(orders.id, id));
-  if (!row || (viewer.role !== 'admin' && row.userId !== viewer.userId)) throw orderNotFound();
-  const [order] = await withItems(db, [row]);
-  return order as Order;
+  const order = await oneOrder(db, and(eq(orders.id, id), viewer.role === 'admin' ? undefined : eq(orders.userId, viewer.userId)) as SQL);
+  if (!order) throw orderNotFound();
+  return order;
 }
 
 export async function listOrders(db: Database, viewer: AccessClaims, filters: { user_id?: number | undefined; status?: OrderStatus | undefined }, page: PageParams) {
