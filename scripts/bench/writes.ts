@@ -25,6 +25,7 @@ const SHOPPERS = 50;
  */
 export const ROUND_CARTS = 256;
 const JSON_HEADERS = { 'content-type': 'application/json' };
+const bearer = (token: string) => ({ ...JSON_HEADERS, authorization: `Bearer ${token}` });
 
 export interface WriteFixture {
   productIds: number[];
@@ -36,7 +37,7 @@ export interface WriteFixture {
 async function api<T>(url: string, method: string, path: string, body?: unknown, token?: string, accept: number[] = []): Promise<T> {
   const res = await fetch(`${url}${path}`, {
     method,
-    headers: { ...JSON_HEADERS, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: token ? bearer(token) : JSON_HEADERS,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (!res.ok && !accept.includes(res.status)) throw new Error(`${method} ${path} answered ${res.status}: ${await res.text()}`);
@@ -106,7 +107,6 @@ export async function measureWrites(url: string, fixture: WriteFixture, load: Lo
 
 async function measureWritesWithAutocannon(url: string, fixture: WriteFixture, load: LoadOptions): Promise<Measurement[]> {
   let next = 0;
-  const bearer = (token: string) => ({ ...JSON_HEADERS, authorization: `Bearer ${token}` });
   const addOne = () => JSON.stringify({ product_id: pick(fixture.productIds), quantity: 1 });
   const cartAdd: AutocannonRequest[] = [
     {
@@ -235,7 +235,7 @@ function measureCheckoutsAlone(url: string, fixture: WriteFixture, load: LoadOpt
   const tokens = fixture.tokens.slice(0, ROUND_CARTS);
   const post = (path: string, token: string, body?: unknown): RoundRequest => ({
     path,
-    init: { method: 'POST', headers: { ...JSON_HEADERS, authorization: `Bearer ${token}` }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) },
+    init: { method: 'POST', headers: bearer(token), ...(body === undefined ? {} : { body: JSON.stringify(body) }) },
   });
   return measureRounds(
     url,
