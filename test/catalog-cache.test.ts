@@ -636,6 +636,67 @@ describe("a write's invalidation of the location's cache", () => {
     }
   });
 
+  it('sends background writes (checkout, cancel) at most once per CATALOG_CACHE_ROUND_MS: those that arrive meanwhile share one round', async () => {
+    const spaced = { ...env, CATALOG_CACHE_ROUND_MS: '1000' };
+    const [a, b, c] = [await createProduct(admin), await createProduct(admin), await createProduct(admin)];
+    for (const p of [a, b, c]) await hold(p.id);
+    const { log, restore } = watchLocationCache();
+    try {
+      // An edit's round goes out at once.
+      await invalidateCatalog(spaced, [a.id]);
+      expect(log).toEqual([`delete ${a.id}`, expect.stringMatching(/^put /)]);
+      const second = invalidateCatalog(spaced, [b.id], null, { background: true });
+      const third = invalidateCatalog(spaced, [c.id, b.id], null, { background: true });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Within the interval since that round began, nothing of theirs has gone out.
+      expect(log).toHaveLength(2);
+      expect(await locationCopy(b.id)).toBeDefined();
+      await Promise.all([second, third]);
+      // Then one round for both: their details, then one generation.
+      expect(log.slice(2, 4).sort()).toEqual([`delete ${b.id}`, `delete ${c.id}`].sort());
+      expect(log).toHaveLength(5);
+      expect(log[4]).toMatch(/^put /);
+      expect(`put ${await (await caches.default.match(GENERATION_KEY))?.text()}`).toBe(log[4]);
+      for (const p of [a, b, c]) expect(await locationCopy(p.id)).toBeUndefined();
+    } finally {
+      restore();
+    }
+  });
+
+  it('sends an edit at once though background writes wait for the interval: they go in its round', async () => {
+    // An interval longer than the test's timeout: a writer that waited it out would fail the test.
+    const spaced = { ...env, CATALOG_CACHE_ROUND_MS: '600000' };
+    const [x, a, b] = [await createProduct(admin), await createProduct(admin), await createProduct(admin)];
+    for (const p of [a, b]) await hold(p.id);
+    const { log, restore } = watchLocationCache();
+    try {
+      await invalidateCatalog(spaced, [x.id]);
+      const checkout = invalidateCatalog(spaced, [a.id], null, { background: true });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(log).toHaveLength(2);
+      // The edit sends the waiting round, the checkout's detail with its own, and both settle.
+      await invalidateCatalog(spaced, [b.id]);
+      await checkout;
+      expect(log.slice(2, 4).sort()).toEqual([`delete ${a.id}`, `delete ${b.id}`].sort());
+      expect(log).toHaveLength(5);
+      for (const p of [a, b]) expect(await locationCopy(p.id)).toBeUndefined();
+    } finally {
+      restore();
+    }
+  });
+
+  it("sends a checkout's and a cancel's invalidation in the background: the location's copy goes after the answer", async () => {
+    const product = await createProduct(admin, { stock: 10 });
+    await hold(product.id);
+    const buyer = await createUser();
+    const order = await placeOrder(buyer, [[product.id, 2]]);
+    await until(async () => (await locationCopy(product.id)) === undefined);
+    await hold(product.id);
+    expect((await call('POST', `/orders/${order.id}/cancel/`, { token: buyer.access })).status).toBe(200);
+    await until(async () => (await locationCopy(product.id)) === undefined);
+    expect((await call('GET', `/products/${product.id}/`)).body.stock).toBe(10);
+  });
+
   it('answers every one of many concurrent catalog edits, the ones that joined a round included', async () => {
     const products = await Promise.all(Array.from({ length: 6 }, () => createProduct(admin)));
     for (const p of products) await hold(p.id);

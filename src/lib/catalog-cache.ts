@@ -45,6 +45,8 @@ export interface CacheSettings {
   ttlSeconds: number;
   isolateMs: number;
   maxBytes: number;
+  /** The least time between the starts of two rounds that background writes send (`invalidateCatalog`). */
+  roundMs: number;
 }
 
 function whole(value: string | undefined, fallback: number): number {
@@ -57,6 +59,7 @@ export function cacheSettings(env: Bindings): CacheSettings {
     ttlSeconds: whole(env.CATALOG_CACHE_TTL_SECONDS, 300),
     isolateMs: whole(env.CATALOG_CACHE_ISOLATE_MS, 1000),
     maxBytes: whole(env.CATALOG_CACHE_MAX_BYTES, 16 * 1024 * 1024),
+    roundMs: whole(env.CATALOG_CACHE_ROUND_MS, 100),
   };
 }
 
@@ -647,12 +650,13 @@ export function fastAnswerCount(): number {
  * (lists, search pages and categories may all show it). In this isolate at once, before this
  * returns; in this location's cache by the time the returned promise settles (which never
  * rejects: if the location's cache fails, the change feed carries the write). Catalog edits
- * await it. Checkout and cancel hand it to `waitUntil` instead, so a purchase does not wait on
- * the location's cache: the buyer's isolate already shows the new stock, and money never comes
- * from the cache anyway. `written` is the bookmark of the writer's D1 session after its write,
- * when it has one: with read replication on, this isolate's reads start no earlier than that.
+ * await it. Checkout and cancel hand it to `waitUntil` instead (`background`), so a purchase
+ * does not wait on the location's cache: the buyer's isolate already shows the new stock, and
+ * money never comes from the cache anyway. `written` is the bookmark of the writer's D1 session
+ * after its write, when it has one: with read replication on, this isolate's reads start no
+ * earlier than that.
  */
-export function invalidateCatalog(env: Bindings, productIds: number[], written?: string | null): Promise<void> {
+export function invalidateCatalog(env: Bindings, productIds: number[], written?: string | null, options: { background?: boolean } = {}): Promise<void> {
   const settings = cacheSettings(env);
   writtenAt = newer(writtenAt, written);
   const now = Date.now();
@@ -669,7 +673,7 @@ export function invalidateCatalog(env: Bindings, productIds: number[], written?:
   localWrites++;
   const next = `${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
   generation = { value: `${next}.${feed?.seq ?? 0}`, checkedUntil: Date.now() + settings.isolateMs };
-  return publish(env, productIds, next);
+  return publish(env, productIds, next, options.background === true);
 }
 
 /**
@@ -677,6 +681,15 @@ export function invalidateCatalog(env: Bindings, productIds: number[], written?:
  * generation to put. A round begins once the one before it has been sent; writes that arrive
  * meanwhile join it, so under a stream of checkouts each round deletes every detail named since
  * the last one and puts the newest generation once, instead of a delete and a put per checkout.
+ *
+ * A round that only background writes (checkout, cancel) are in waits, besides, until
+ * `CATALOG_CACHE_ROUND_MS` after the last round began: under a stream of checkouts, rounds go out
+ * at most that often, each with every detail bought since and one generation. Locally the Cache
+ * API runs on workerd's one thread, and rounds as fast as the last one ended (about every 30 ms,
+ * three products each) were the biggest part of a checkout's work beside its storage. An edit
+ * sends its round (background writes in it too) as soon as the one before it is out. Another
+ * isolate sees a change within `CATALOG_CACHE_ISOLATE_MS` through the change feed in any case;
+ * the rounds only make it sooner in this location.
  *
  * Every writer of a round waits for the round before it, the first to wake sends it, and the
  * others wait for it to go out; each with a timer of its own, so no writer depends on another
@@ -703,12 +716,16 @@ let nextRound: Round | undefined;
 let lastOpened: Round | undefined;
 let rounds = 0;
 let latestBegun = 0;
+/** When the last round began (ms). */
+let lastBegunAt = 0;
+/** How often a background writer waiting for the interval looks whether its round has begun. */
+const ROUND_POLL_MS = 25;
 
-function publish(env: Bindings, productIds: number[], generation: string): Promise<void> {
+function publish(env: Bindings, productIds: number[], generation: string, background: boolean): Promise<void> {
   const round = nextRound ?? openRound();
   for (const id of productIds) round.ids.add(id);
   round.generation = generation;
-  return send(env, round);
+  return send(env, round, background);
 }
 
 function openRound(): Round {
@@ -720,9 +737,16 @@ function openRound(): Round {
 }
 
 /** One writer of a round: sends it once the round before it has been sent, unless another writer has. */
-async function send(env: Bindings, round: Round): Promise<void> {
+async function send(env: Bindings, round: Round, background: boolean): Promise<void> {
   // Bounded: a round whose request was canceled mid-way may never end, or no later round would run.
   if (round.previous) await awaitOtherRequest(round.previous.sent);
+  // A background write waits out the interval, and stops early once another writer begins the
+  // round. On timers of its own: a promise that another request settles may never reach this one
+  // (awaitOtherRequest), and a wait on one had workerd cancel checkouts' waitUntil as hung.
+  const left = () => lastBegunAt + cacheSettings(env).roundMs - Date.now();
+  while (background && !round.begun && left() > 0) {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(left(), ROUND_POLL_MS)));
+  }
   if (!round.begun) return begin(env, round);
   if ((await awaitOtherRequest(round.sent)) === undefined) {
     // Sent from another request and not done yet: this writer goes on, and says so. Its isolate
@@ -740,6 +764,7 @@ async function send(env: Bindings, round: Round): Promise<void> {
  */
 function begin(env: Bindings, round: Round): Promise<void> {
   round.begun = true;
+  lastBegunAt = Date.now();
   round.previous = undefined;
   if (nextRound === round) nextRound = undefined;
   latestBegun = Math.max(latestBegun, round.seq);

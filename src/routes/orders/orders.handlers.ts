@@ -10,7 +10,7 @@ export const createOrderHandler: AppRouteHandler<typeof createOrder> = async (c)
     for (const [name, value] of Object.entries(headers)) c.header(name, value);
   });
   // Stock changed: catalog reads must show it (this isolate at once, the location's cache in the background).
-  c.executionCtx.waitUntil(invalidateCatalog(c.env, order.items.map((i) => i.product_id), bookmarkOf(c.var.d1)));
+  c.executionCtx.waitUntil(invalidateCatalog(c.env, order.items.map((i) => i.product_id), bookmarkOf(c.var.d1), { background: true }));
   return c.json(order, 201);
 };
 
@@ -26,6 +26,6 @@ export const getOrderHandler: AppRouteHandler<typeof getOrder> = async (c) => {
 
 export const cancelOrderHandler: AppRouteHandler<typeof cancelOrder> = async (c) => {
   const order = await service.cancelOrder(c.var.d1, c.var.db, c.req.valid('param').id, c.var.user);
-  c.executionCtx.waitUntil(invalidateCatalog(c.env, order.items.map((i) => i.product_id), bookmarkOf(c.var.d1)));
+  c.executionCtx.waitUntil(invalidateCatalog(c.env, order.items.map((i) => i.product_id), bookmarkOf(c.var.d1), { background: true }));
   return c.json(order, 200);
 };
