@@ -743,7 +743,8 @@ async function send(env: Bindings, round: Round, background: boolean): Promise<v
   // A background write waits out the interval, and stops early once another writer begins the
   // round. On timers of its own: a promise that another request settles may never reach this one
   // (awaitOtherRequest), and a wait on one had workerd cancel checkouts' waitUntil as hung.
-  const left = () => lastBegunAt + cacheSettings(env).roundMs - Date.now();
+  const { roundMs } = cacheSettings(env);
+  const left = () => lastBegunAt + roundMs - Date.now();
   while (background && !round.begun && left() > 0) {
     await new Promise((resolve) => setTimeout(resolve, Math.min(left(), ROUND_POLL_MS)));
   }
