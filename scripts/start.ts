@@ -91,6 +91,21 @@ function fireCrons(crons: string[], scheduled: (cron: string) => Promise<unknown
   return () => clearInterval(timer);
 }
 
+/**
+ * Runs the worker's `scheduled` handler once, through Miniflare's entry worker
+ * (`/cdn-cgi/local/scheduled`, on with `unsafeTriggerHandlers`; the worker's own socket never
+ * serves it). Not through `mf.getWorker()`: that proxy reads the property and makes the first
+ * call synchronously, blocking Node's event loop (`Atomics.wait`) until workerd answers. Node
+ * then stops reading workerd's stdout, and under writes, which log a line each, workerd filled
+ * that socket and blocked on its next line before it answered: every request hung for good
+ * (cart adds at about 1,000/s, the minute's cron, twice in two runs).
+ */
+async function fireScheduled(mf: MiniflareModule.Miniflare, cron: string): Promise<void> {
+  const res = await mf.dispatchFetch(`http://localhost/cdn-cgi/local/scheduled?cron=${encodeURIComponent(cron)}`);
+  const outcome = await res.text();
+  if (!res.ok) throw new Error(`outcome ${outcome} (${res.status})`);
+}
+
 const PROJECT_CONFIG = join(root, 'wrangler.toml');
 
 export async function serve({ configPath = PROJECT_CONFIG, port, host = '127.0.0.1', crons = false, vars = {}, cronEverySeconds, persistTo, v8Defaults = false }: ServeOptions): Promise<Server> {
@@ -153,6 +168,8 @@ export async function serve({ configPath = PROJECT_CONFIG, port, host = '127.0.0
       cf: false,
       // Production prints no line per request; the worker's own JSON log lines still show.
       logRequests: false,
+      // /cdn-cgi/local/scheduled on the entry worker's port (fireScheduled), not on the worker's.
+      unsafeTriggerHandlers: true,
       workers: [
         {
           ...apiBindings,
@@ -172,7 +189,7 @@ export async function serve({ configPath = PROJECT_CONFIG, port, host = '127.0.0
   await mf.ready;
   const url = await mf.unsafeGetDirectURL(config.name);
   const scheduled = config.triggers.crons ?? [];
-  const stopCrons = crons && scheduled.length > 0 ? fireCrons(scheduled, async (cron) => (await mf.getWorker()).scheduled({ cron }), cronEverySeconds) : () => {};
+  const stopCrons = crons && scheduled.length > 0 ? fireCrons(scheduled, (cron) => fireScheduled(mf, cron), cronEverySeconds) : () => {};
   return {
     url: url.href,
     stop: () => {
