@@ -7,6 +7,7 @@ import { awaitOtherRequest, ByteLru, fastAnswerCount, invalidateCatalog, isolate
 import committed from '../openapi.json';
 import { reconcile } from '../src/queues/reconcile.ts';
 import { interceptD1 } from './support/d1.ts';
+import { deferred, until } from './support/wait.ts';
 import { call, expectProblem, ORIGIN } from './support/api.ts';
 import { createProduct } from './support/products.ts';
 import { placeOrder } from './support/shop.ts';
@@ -235,21 +236,6 @@ describe('waiting for another request', () => {
   });
 });
 
-/** Waits, a few milliseconds at a time, until `condition` holds; fails after 5 s. */
-async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
-  for (let waited = 0; !(await condition()); waited += 5) {
-    if (waited >= 5_000) throw new Error('the condition never held');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve: () => void = () => undefined;
-  const promise = new Promise<void>((settle) => {
-    resolve = settle;
-  });
-  return { promise, resolve };
-}
 
 /**
  * Holds the worker's next read of the products table: it runs when asked, but its results reach

@@ -5,6 +5,7 @@ import { interceptD1 } from '../support/d1.ts';
 import { createProduct } from '../support/products.ts';
 import { addToCart } from '../support/shop.ts';
 import { authMatrix, createUser, type TestUser } from '../support/users.ts';
+import { deferred, until } from '../support/wait.ts';
 
 let customer: TestUser;
 let other: TestUser;
@@ -183,6 +184,96 @@ describe('POST /cart/', () => {
   it('is 401 anonymous and 415 for a non-JSON body', async () => {
     expectProblem(await call('POST', '/cart/', { body: { product_id: 1, quantity: 1 } }), 401, 'unauthorized');
     expectProblem(await call('POST', '/cart/', { token: customer.access, rawBody: 'product_id=1', headers: { 'Content-Type': 'text/plain' } }), 415, 'unsupported_media_type');
+  });
+});
+
+describe("a cart add's product read", () => {
+  /**
+   * Watches the worker's product reads (`WHERE id IN (...)`) that name one of `ids`; with `hold`,
+   * the first such read lands (it has its rows) but answers only once `hold` settles: a read
+   * still in flight while other requests arrive.
+   */
+  function watchProductReads(ids: Set<number>, hold?: Promise<void>) {
+    const reads: number[][] = [];
+    const restore = interceptD1({
+      prepare: (query, prepare) => {
+        const statement = prepare(query);
+        if (!/FROM products WHERE id IN/.test(query)) return statement;
+        const bind = statement.bind.bind(statement);
+        statement.bind = (...values: unknown[]) => {
+          const bound = bind(...values);
+          if (!values.some((v) => ids.has(v as number))) return bound;
+          const all = bound.all.bind(bound);
+          bound.all = (async () => {
+            const rows = await all();
+            reads.push(values as number[]);
+            if (hold && reads.length === 1) await hold;
+            return rows;
+          }) as typeof bound.all;
+          return bound;
+        };
+        return statement;
+      },
+    });
+    return { reads, restore };
+  }
+
+  it('is shared by the adds that arrive while one is in flight: fewer queries, each line priced right', async () => {
+    const products = await Promise.all(['1.25', '20.00', '333.33'].map((price) => createProduct(admin, { price, stock: 100 })));
+    const users = await Promise.all(Array.from({ length: 8 }, () => createUser()));
+    const watch = watchProductReads(new Set(products.map((p) => p.id)));
+    const adds = users.flatMap((user, i) => [products[i % 3]!, products[(i + 1) % 3]!].map((product) => ({ user, product })));
+    let results: Awaited<ReturnType<typeof call>>[];
+    try {
+      results = await Promise.all(adds.map(({ user, product }) => call('POST', '/cart/', { token: user.access, body: { product_id: product.id, quantity: 2 } })));
+    } finally {
+      watch.restore();
+    }
+    expect(results.map((r) => r.status)).toEqual(Array(16).fill(201));
+    results.forEach((res, i) => {
+      const { product } = adds[i]!;
+      expect(res.body).toMatchObject({ product_id: product.id, name: product.name, unit_price: product.price, quantity: 2 });
+      expect(res.headers.get('X-D1-Bookmark')).toMatch(/\S+/);
+    });
+    // Every add read its product, in fewer queries than adds: some read several products at once.
+    expect(watch.reads.flat().filter((id) => products.some((p) => p.id === id)).length).toBeGreaterThanOrEqual(3);
+    expect(watch.reads.length, JSON.stringify(watch.reads)).toBeLessThan(16);
+    expect(Math.max(...watch.reads.map((ids) => ids.length))).toBeGreaterThan(1);
+    for (const user of users) {
+      const cart = await call('GET', '/cart/', { token: user.access });
+      expect(cart.body.items).toHaveLength(2);
+      expect(cart.body.item_count).toBe(4);
+    }
+  });
+
+  it('never answers an add from a read that went out before it arrived: a price changed meanwhile shows', async () => {
+    const product = await createProduct(admin, { price: '10.00', stock: 100 });
+    const [early, late] = [await createUser(), await createUser()];
+    const held = deferred();
+    const watch = watchProductReads(new Set([product.id]), held.promise);
+    try {
+      const first = call('POST', '/cart/', { token: early.access, body: { product_id: product.id, quantity: 1 } });
+      // The first add's read has its rows (the old price) and is held in flight.
+      await until(() => watch.reads.length === 1);
+      const repriced = await call('PATCH', `/products/${product.id}/`, { token: admin.access, body: { price: '12.50' } });
+      expect(repriced.status).toBe(200);
+      const second = call('POST', '/cart/', { token: late.access, body: { product_id: product.id, quantity: 1 } });
+      // The second add waits for the flight (it joined the next batch) rather than reading alone.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(watch.reads).toHaveLength(1);
+      held.resolve();
+      const [a, b] = await Promise.all([first, second]);
+      expect(a.status).toBe(201);
+      expect(a.body.unit_price).toBe('10.00');
+      expect(b.status).toBe(201);
+      expect(b.body.unit_price).toBe('12.50');
+      expect(watch.reads).toHaveLength(2);
+    } finally {
+      held.resolve();
+      watch.restore();
+    }
+    // The 404 of an unknown product comes from a shared read too.
+    expectProblem(await call('POST', '/cart/', { token: late.access, body: { product_id: 99_999_998, quantity: 1 } }), 404, 'not_found', ['body.product_id']);
   });
 });
 

@@ -1,9 +1,19 @@
-import type { AppRouteHandler } from '../../env.ts';
+import type { Context } from 'hono';
+import type { AppEnv, AppRouteHandler } from '../../env.ts';
+import { useSession } from '../../lib/d1-session.ts';
 import { ApiError } from '../../lib/errors.ts';
 import type { addCartItem, clearCart, deleteCartItem, getCart, updateCartItem } from './cart.routes.ts';
 import { cartBody, cartOf, catalogEntries, pricedLine, settled, unwrap } from './cart.service.ts';
+import { readProduct } from './product-reads.ts';
 
 const productGone = () => new ApiError('not_found', 'No such product.');
+
+/** One product now, read with the isolate's other cart reads; the request goes on from that read's bookmark. */
+async function currentProduct(c: Context<AppEnv>, productId: number) {
+  const { product, bookmark } = await readProduct(c.env, productId);
+  if (bookmark) useSession(c, bookmark);
+  return product;
+}
 
 export const getCartHandler: AppRouteHandler<typeof getCart> = async (c) => {
   const cart = cartOf(c.env, c.var.user.userId);
@@ -20,7 +30,7 @@ export const getCartHandler: AppRouteHandler<typeof getCart> = async (c) => {
 
 export const addCartItemHandler: AppRouteHandler<typeof addCartItem> = async (c) => {
   const { product_id, quantity } = c.req.valid('json');
-  const product = (await catalogEntries(c.var.d1, [product_id])).get(product_id);
+  const product = await currentProduct(c, product_id);
   if (!product) throw new ApiError('not_found', 'No such product.', { errors: [{ path: 'body.product_id', message: 'Not in the catalog.' }] });
   const cart = cartOf(c.env, c.var.user.userId);
   const line = unwrap(await settled(c.var.d1, cart, () => cart.add({ productId: product.id, name: product.name, priceCents: product.priceCents, quantity, stock: product.stock })));
@@ -33,7 +43,7 @@ export const updateCartItemHandler: AppRouteHandler<typeof updateCartItem> = asy
   const cart = cartOf(c.env, c.var.user.userId);
   const existing = await cart.line(item_id);
   if (!existing) throw new ApiError('not_found', 'No such line in your cart.');
-  const product = (await catalogEntries(c.var.d1, [existing.productId])).get(existing.productId);
+  const product = await currentProduct(c, existing.productId);
   if (!product) {
     await cart.dropProducts([existing.productId]);
     throw productGone();

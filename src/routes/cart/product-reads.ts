@@ -1,0 +1,124 @@
+import type { Bindings } from '../../env.ts';
+import { awaitOtherRequest } from '../../lib/catalog-cache.ts';
+import { type CatalogEntry, catalogEntries } from './cart.service.ts';
+
+/**
+ * The product read of a cart add or change (its name, price and stock, from the D1 primary),
+ * batched across the isolate's requests while one is in flight: opportunistic batching, as a
+ * database's group commit. A read that finds none in flight goes out at once, alone, so an idle
+ * isolate waits for nothing. The reads that arrive while it is out join the next batch, which
+ * goes out as one `WHERE id IN (...)` query as soon as it lands. Under load an isolate then sends
+ * D1 one query per batch instead of one per request (the README's Performance section has the
+ * figures). In production each of these reads is work for the primary: one database, on one
+ * thread, for the whole world.
+ *
+ * Never older than a read of its own: a batch goes out after every request in it arrived, so it
+ * sees every write committed before any of them, and it reads on the primary, at least as new as
+ * any bookmark a request sent. Each request goes on from the batch's bookmark (`useSession`).
+ *
+ * Module state, against the house style, because the batching is across requests. Each request
+ * waits with a timer of its own (`awaitOtherRequest`): a batch whose request ended before it
+ * landed never settles, and its members then read alone.
+ */
+export interface ProductRead {
+  product: CatalogEntry | undefined;
+  /** The D1 bookmark after the read: the request's session goes on from it. */
+  bookmark: string | null;
+}
+
+interface Found {
+  entries: Map<number, CatalogEntry>;
+  bookmark: string | null;
+}
+
+interface Batch {
+  ids: Set<number>;
+  /** The flight this batch goes out after: once it lands, the first member to wake sends the batch. */
+  after?: Flight;
+  sent: boolean;
+  found: Promise<Found>;
+  settle: (found: Promise<Found>) => void;
+}
+
+interface Flight {
+  /** Settles when the query lands, whatever its outcome. */
+  landed: Promise<void>;
+  since: number;
+}
+
+/** D1 binds at most 100 parameters a query; a full batch goes out at once. */
+export const MAX_BATCH_PRODUCTS = 50;
+/** A flight out longer than this is taken for lost (its request ended): reads go out alone again. */
+const LOST_FLIGHT_MS = 1000;
+
+/** The query out last, until it lands with no batch waiting behind it. */
+let flight: Flight | undefined;
+/** The batch reads join while `flight` is out. */
+let next: Batch | undefined;
+let queries = 0;
+
+/** The product now (undefined when it is not in the catalog), and the bookmark of the read. */
+export async function readProduct(env: Bindings, productId: number): Promise<ProductRead> {
+  const { batch, own } = join(env, productId);
+  if (own) return pick(await batch.found, productId);
+  // A member of a batch waits for the flight before it, then sends the batch unless another
+  // member has: not the request whose flight landed, which may have answered and ended.
+  await awaitOtherRequest(batch.after?.landed ?? Promise.resolve());
+  if (!batch.sent) return pick(await send(env, batch).found, productId);
+  const shared = await awaitOtherRequest(batch.found);
+  // The batch failed, or the request that sent it ended first: read alone (a D1 error shows here).
+  return pick(shared?.value ?? (await query(env, [productId])), productId);
+}
+
+/** For tests and diagnostics: the product queries this isolate has sent. */
+export function productQueries(): number {
+  return queries;
+}
+
+function join(env: Bindings, productId: number): { batch: Batch; own: boolean } {
+  if (flight === undefined || Date.now() - flight.since > LOST_FLIGHT_MS) {
+    const alone = open(undefined);
+    alone.ids.add(productId);
+    return { batch: send(env, alone), own: true };
+  }
+  const batch = (next ??= open(flight));
+  batch.ids.add(productId);
+  if (batch.ids.size >= MAX_BATCH_PRODUCTS) return { batch: send(env, batch), own: true };
+  return { batch, own: false };
+}
+
+function open(after: Flight | undefined): Batch {
+  let settle!: (found: Promise<Found>) => void;
+  const found = new Promise<Found>((resolve) => {
+    settle = resolve;
+  });
+  return { ids: new Set(), after, sent: false, found, settle };
+}
+
+function send(env: Bindings, batch: Batch): Batch {
+  batch.sent = true;
+  if (next === batch) next = undefined;
+  const out = query(env, [...batch.ids]);
+  batch.settle(out);
+  const sent: Flight = { landed: out.then(noop, noop), since: Date.now() };
+  flight = sent;
+  // Landed with no batch behind it: the next read goes out at once. With one behind it, the
+  // flight stays, so reads arriving meanwhile join that batch until a member sends it.
+  void sent.landed.then(() => {
+    if (flight === sent && next === undefined) flight = undefined;
+  });
+  return batch;
+}
+
+async function query(env: Bindings, productIds: number[]): Promise<Found> {
+  queries += 1;
+  const session = env.DB.withSession('first-primary');
+  const entries = await catalogEntries(session, productIds);
+  return { entries, bookmark: session.getBookmark() };
+}
+
+function pick(found: Found, productId: number): ProductRead {
+  return { product: found.entries.get(productId), bookmark: found.bookmark };
+}
+
+function noop(): void {}
