@@ -394,9 +394,8 @@ const FILLED_BOOKMARK_HEADER = 'X-Filled-Bookmark';
 
 const detailKey = (id: number) => `${CACHE_ORIGIN}/detail/${id}`;
 
-/** The cache key of a request: detail by id; collections by generation, host, path and sorted query. */
 /** A promise and the function that settles it (ES2024's `Promise.withResolvers`; the project targets ES2023). */
-function deferred<T>(): { promise: Promise<T>; resolve: (value: T | Promise<T>) => void } {
+export function deferred<T>(): { promise: Promise<T>; resolve: (value: T | Promise<T>) => void } {
   let resolve: (value: T | Promise<T>) => void = () => undefined;
   const promise = new Promise<T>((settle) => {
     resolve = settle;
@@ -404,6 +403,7 @@ function deferred<T>(): { promise: Promise<T>; resolve: (value: T | Promise<T>) 
   return { promise, resolve };
 }
 
+/** The cache key of a request: detail by id; collections by generation, host, path and sorted query. */
 function keyOf(kind: CachedKind, url: URL, id: number | undefined, current: string): string {
   if (kind === 'detail' && id !== undefined) return detailKey(id);
   const params = [...url.searchParams].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

@@ -1,5 +1,5 @@
 import type { Bindings } from '../../env.ts';
-import { awaitOtherRequest } from '../../lib/catalog-cache.ts';
+import { awaitOtherRequest, deferred } from '../../lib/catalog-cache.ts';
 import { type CatalogEntry, catalogEntries } from './cart.service.ts';
 
 /**
@@ -47,7 +47,7 @@ interface Flight {
 }
 
 /** D1 binds at most 100 parameters a query; a full batch goes out at once. */
-export const MAX_BATCH_PRODUCTS = 50;
+const MAX_BATCH_PRODUCTS = 50;
 /** A flight out longer than this is taken for lost (its request ended): reads go out alone again. */
 const LOST_FLIGHT_MS = 1000;
 
@@ -55,7 +55,6 @@ const LOST_FLIGHT_MS = 1000;
 let flight: Flight | undefined;
 /** The batch reads join while `flight` is out. */
 let next: Batch | undefined;
-let queries = 0;
 
 /** The product now (undefined when it is not in the catalog), and the bookmark of the read. */
 export async function readProduct(env: Bindings, productId: number): Promise<ProductRead> {
@@ -68,11 +67,6 @@ export async function readProduct(env: Bindings, productId: number): Promise<Pro
   const shared = await awaitOtherRequest(batch.found);
   // The batch failed, or the request that sent it ended first: read alone (a D1 error shows here).
   return pick(shared?.value ?? (await query(env, [productId])), productId);
-}
-
-/** For tests and diagnostics: the product queries this isolate has sent. */
-export function productQueries(): number {
-  return queries;
 }
 
 function join(env: Bindings, productId: number): { batch: Batch; own: boolean } {
@@ -88,10 +82,7 @@ function join(env: Bindings, productId: number): { batch: Batch; own: boolean } 
 }
 
 function open(after: Flight | undefined): Batch {
-  let settle!: (found: Promise<Found>) => void;
-  const found = new Promise<Found>((resolve) => {
-    settle = resolve;
-  });
+  const { promise: found, resolve: settle } = deferred<Found>();
   return { ids: new Set(), after, sent: false, found, settle };
 }
 
@@ -111,7 +102,6 @@ function send(env: Bindings, batch: Batch): Batch {
 }
 
 async function query(env: Bindings, productIds: number[]): Promise<Found> {
-  queries += 1;
   const session = env.DB.withSession('first-primary');
   const entries = await catalogEntries(session, productIds);
   return { entries, bookmark: session.getBookmark() };
