@@ -236,15 +236,14 @@ describe('waiting for another request', () => {
   });
 });
 
-
 /**
  * Holds the worker's next read of the products table: it runs when asked, but its results reach
  * the worker only on `release()`. `issued` settles once it has been asked for. Every query after
  * it passes untouched; `restore()` ends the interception.
  */
 function holdFirstProductRead(): { issued: Promise<void>; release: () => void; restore: () => void } {
-  const gate = deferred();
-  const issued = deferred();
+  const gate = deferred<void>();
+  const issued = deferred<void>();
   let held = false;
   const restore = interceptD1({
     prepare: (query, prepare) => {
@@ -567,7 +566,7 @@ describe("a write's invalidation of the location's cache", () => {
     const cache = caches.default;
     const { put, delete: remove } = cache;
     const log: string[] = [];
-    const reached = deferred();
+    const reached = deferred<void>();
     let first = true;
     cache.delete = async (key: RequestInfo | URL) => {
       const id = String(key).slice(String(key).lastIndexOf('/') + 1);
@@ -596,7 +595,7 @@ describe("a write's invalidation of the location's cache", () => {
   it('sends writes that arrive during a round together in the next: their details deleted, then one generation', async () => {
     const [a, b, c] = [await createProduct(admin), await createProduct(admin), await createProduct(admin)];
     for (const p of [a, b, c]) await hold(p.id);
-    const gate = deferred();
+    const gate = deferred<void>();
     const { log, firstPut, restore } = watchLocationCache({ gate: gate.promise });
     try {
       const first = invalidateCatalog(env, [a.id]);
@@ -697,7 +696,7 @@ describe("a write's invalidation of the location's cache", () => {
   it('sends a round whose opening request was canceled before it began: the next writer sends it, details and all', async () => {
     const [x, a, b] = [await createProduct(admin), await createProduct(admin), await createProduct(admin)];
     for (const p of [a, b]) await hold(p.id);
-    const gate = deferred();
+    const gate = deferred<void>();
     const { log, firstPut, restore } = watchLocationCache({ gate: gate.promise });
     try {
       // A round under way, held at its generation put.
@@ -734,7 +733,7 @@ describe("a write's invalidation of the location's cache", () => {
   it('logs a round that fails and still answers its writers; the next round is still sent', async () => {
     const [a, b] = [await createProduct(admin), await createProduct(admin)];
     for (const p of [a, b]) await hold(p.id);
-    const gate = deferred();
+    const gate = deferred<void>();
     const { log, firstPut, restore } = watchLocationCache({ gate: gate.promise, fail: true });
     const errors: string[] = [];
     const logged = vi.spyOn(console, 'error').mockImplementation((line: unknown) => {
@@ -781,7 +780,7 @@ describe("a write's invalidation of the location's cache", () => {
 
   it('does not wait for ever on a round that never ends, and that round never puts back its older generation', async () => {
     const [a, b] = [await createProduct(admin), await createProduct(admin)];
-    const stuck = deferred();
+    const stuck = deferred<void>();
     const { log, restore } = watchLocationCache({ holdDelete: { id: a.id, until: stuck.promise } });
     try {
       const first = invalidateCatalog(env, [a.id]);

@@ -249,7 +249,7 @@ describe("a cart add's product read", () => {
   it('never answers an add from a read that went out before it arrived: a price changed meanwhile shows', async () => {
     const product = await createProduct(admin, { price: '10.00', stock: 100 });
     const [early, late] = [await createUser(), await createUser()];
-    const held = deferred();
+    const held = deferred<void>();
     const watch = watchProductReads(new Set([product.id]), held.promise);
     try {
       const first = call('POST', '/cart/', { token: early.access, body: { product_id: product.id, quantity: 1 } });

@@ -8,10 +8,5 @@ export async function until(condition: () => boolean | Promise<boolean>): Promis
   }
 }
 
-export function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve: () => void = () => undefined;
-  const promise = new Promise<void>((settle) => {
-    resolve = settle;
-  });
-  return { promise, resolve };
-}
+/** A promise a test settles by hand: the worker's own helper, as the waits it stands in for use it. */
+export { deferred } from '../../src/lib/catalog-cache.ts';
