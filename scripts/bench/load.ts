@@ -254,6 +254,8 @@ export interface WrkScript {
   script: string;
   env: Record<string, string>;
   threads: number;
+  /** Called before each wrk run (the warm-up's, then the measured one's), once the last one's requests have landed. */
+  beforeRun?: () => Promise<void>;
 }
 
 function runWrk(url: string, seconds: number, connections: number, { script, env, threads }: WrkScript, resultFile: string): Promise<WrkSummary> {
@@ -285,10 +287,14 @@ export async function measureWithWrkScript(
   try {
     const wrk = script(dir);
     const resultFile = join(dir, 'result.json');
+    await wrk.beforeRun?.();
     const warmup = options.warmup > 0 ? await runWrk(url, options.warmup, options.connections, wrk, resultFile) : undefined;
     // wrk stops with requests in flight: let them finish (a checkout still holding its cart
     // would refuse the next run's first add with a 409).
-    if (warmup) await sleep(1000);
+    if (warmup) {
+      await sleep(1000);
+      await wrk.beforeRun?.();
+    }
     const run = await runWrk(url, options.duration, options.connections, wrk, resultFile);
     const runs = [run, ...(warmup ? [warmup] : [])];
     const failed = (r: WrkSummary) => r.connect + r.read + r.write;

@@ -137,7 +137,9 @@ async function measureWritesWithWrk(url: string, fixture: WriteFixture, load: Lo
     const products = join(dir, 'products');
     writeFileSync(tokens, `${fixture.tokens.join('\n')}\n`);
     writeFileSync(products, `${fixture.productIds.join('\n')}\n`);
-    return { script: 'writes.lua', env: { WRK_TOKENS: tokens, WRK_PRODUCTS: products, WRK_MODE: mode }, threads: load.connections };
+    // Cart adds start each run from empty carts: writes.lua counts each line's units from there.
+    const emptyCarts = () => inBatches(fixture.tokens.slice(0, load.connections), 10, (token) => api(url, 'DELETE', '/cart/', undefined, token)).then(() => undefined);
+    return { script: 'writes.lua', env: { WRK_TOKENS: tokens, WRK_PRODUCTS: products, WRK_MODE: mode }, threads: load.connections, ...(mode === 'cart-add' ? { beforeRun: emptyCarts } : {}) };
   };
   const adds = await measureWithWrkScript(url, { name: 'cart-add', sample: `POST /cart/, ${load.connections} shoppers, one per connection` }, load, script('cart-add'));
   // Checkouts start from empty carts, once the adds still in flight when wrk stopped have landed.
