@@ -12,7 +12,8 @@ export type { CartError, CartLine, CartResult } from './cart.types.ts';
  * each method is a transaction of its own (no other call interleaves with it).
  *
  * Prices are not answered from here: the API prices every line from D1 at every read. Each
- * line keeps the name and unit price D1 gave at its last add or change, for two uses: to tell
+ * line keeps the name and unit price D1 gave at its last add or change, or at the last read of
+ * the cart that showed newer ones (`keepShown`), for two uses: to tell
  * the user which line disappeared when a product leaves the catalog, and as checkout's
  * expectation, which its D1 batch checks against the catalog in the same transaction (so
  * checkout needs no read of its own while the prices hold; src/routes/orders/orders.service.ts).
@@ -30,6 +31,7 @@ const ProductRef = z.object({
 const AddInput = ProductRef.extend({ quantity: z.number().int().min(1).max(MAX_LINE_QUANTITY) });
 const SetInput = ProductRef.omit({ productId: true }).extend({ itemId: z.number().int().positive(), quantity: z.number().int().min(1).max(MAX_LINE_QUANTITY) });
 const Ids = z.array(z.number().int().positive());
+const Shown = z.array(ProductRef.omit({ stock: true }));
 const Token = z.string().min(1);
 
 interface Lock {
@@ -175,6 +177,32 @@ export class CartDurableObject extends DurableObject<Env> {
     if (busy) return busy;
     this.ctx.storage.sql.exec('DELETE FROM lines');
     return { ok: true, value: null };
+  }
+
+  /**
+   * Keeps the name and price that a read of the cart showed (`GET /cart/` prices every line from
+   * D1) on the lines whose copy is older, so the checkout that follows finds them holding and
+   * commits in one batch, instead of finding them changed and reading again. A cart that a
+   * checkout holds is left as that checkout took it. A read from a lagging replica, or one that
+   * an add overtook, may keep an older price than the add did: the checkout's batch then finds it
+   * changed and reads again, as it would have without this. So this only ever saves a read; it
+   * never prices an order. Returns the number of lines changed.
+   */
+  keepShown(products: z.input<typeof Shown>): number {
+    const shown = Shown.parse(products);
+    if (this.locked()) return 0;
+    let changed = 0;
+    for (const p of shown) {
+      changed += this.ctx.storage.sql.exec(
+        'UPDATE lines SET name = ?, price_cents = ? WHERE product_id = ? AND (name IS NOT ? OR price_cents IS NOT ?)',
+        p.name,
+        p.priceCents,
+        p.productId,
+        p.name,
+        p.priceCents,
+      ).rowsWritten;
+    }
+    return changed;
   }
 
   /** Drops the lines of products that left the catalog; returns the lines dropped. */

@@ -18,18 +18,20 @@ beforeAll(async () => {
 const stored = (user: TestUser) => runInDurableObject(cartOf(env, user.id), (cart: CartDurableObject) => cart.lines());
 
 describe('CartDurableObject: the price each line was shown at', () => {
-  it('keeps the name and price D1 gave at the last add or change', async () => {
+  it('keeps the name and price D1 gave at the last add or change, or that the last read of the cart showed', async () => {
     const user = await createUser();
     const product = await createProduct(admin, { name: 'Kettle', price: '12.34', stock: 9 });
     const line = await addToCart(user, product.id, 1);
     expect(await stored(user)).toEqual([{ id: line.id, productId: product.id, name: 'Kettle', quantity: 1, priceCents: 1234 }]);
     await call('PATCH', `/products/${product.id}/`, { token: admin.access, body: { name: 'Steel kettle', price: '15.00' } });
-    // A read of the cart prices from D1 but leaves the stored line as it was.
-    expect((await call('GET', '/cart/', { token: user.access })).body.items[0]).toMatchObject({ name: 'Steel kettle', unit_price: '15.00' });
+    // The stored line is the add's until something prices the cart again.
     expect((await stored(user))[0]).toMatchObject({ name: 'Kettle', priceCents: 1234 });
+    expect((await call('GET', '/cart/', { token: user.access })).body.items[0]).toMatchObject({ name: 'Steel kettle', unit_price: '15.00' });
+    expect((await stored(user))[0]).toMatchObject({ name: 'Steel kettle', priceCents: 1500 });
+    await call('PATCH', `/products/${product.id}/`, { token: admin.access, body: { price: '16.00' } });
     const res = await call('PATCH', `/cart/${line.id}/`, { token: user.access, body: { quantity: 2 } });
     expect(res.status, res.text).toBe(200);
-    expect(await stored(user)).toEqual([{ id: line.id, productId: product.id, name: 'Steel kettle', quantity: 2, priceCents: 1500 }]);
+    expect(await stored(user)).toEqual([{ id: line.id, productId: product.id, name: 'Steel kettle', quantity: 2, priceCents: 1600 }]);
   });
 
   it('adds the price column to a cart stored before it, keeping its lines (price unknown)', async () => {

@@ -201,6 +201,44 @@ describe('POST /orders/ (checkout)', () => {
     expect(await stockOf(product.id)).toBe(7);
   });
 
+  it('keeps the names and prices a cart read showed: after a reprice and a GET /cart/, checkout commits in one batch', async () => {
+    const user = await createUser();
+    const product = await createProduct(admin, { name: 'Before', price: '5.00', stock: 9 });
+    const other = await createProduct(admin, { price: '1.00', stock: 9 });
+    await addToCart(user, product.id, 2);
+    await addToCart(user, other.id, 1);
+    await call('PATCH', `/products/${product.id}/`, { token: admin.access, body: { name: 'After', price: '6.10' } });
+    const kept = () => runInDurableObject(cartOf(env, user.id), (cart: CartDurableObject) => cart.lines().map((l) => [l.name, l.priceCents]));
+    expect(await kept()).toEqual([['Before', 500], [other.name, 100]]);
+
+    const shown = await call('GET', '/cart/', { token: user.access });
+    expect(shown.status, shown.text).toBe(200);
+    expect(shown.body.items.map((i: { name: string; unit_price: string }) => [i.name, i.unit_price])).toEqual([['After', '6.10'], [other.name, '1.00']]);
+    expect(await kept()).toEqual([['After', 610], [other.name, 100]]);
+
+    const { res, reads, batches } = await checkoutWatched(user);
+    expect(res.status, res.text).toBe(201);
+    expect(res.body.total).toBe('13.20');
+    expect(reads).toEqual([]);
+    expect(batches).toBe(1);
+  });
+
+  it('leaves a cart that a checkout holds as that checkout took it, while a read shows the new price', async () => {
+    const user = await createUser();
+    const product = await createProduct(admin, { price: '5.00', stock: 9 });
+    await addToCart(user, product.id, 1);
+    const { taken } = await cartOf(env, user.id).beginCheckout({ limit: 1000, windowSeconds: 60 });
+    if (!taken.ok) throw new Error(`no hold: ${taken.error}`);
+    await call('PATCH', `/products/${product.id}/`, { token: admin.access, body: { price: '7.00' } });
+
+    const shown = await call('GET', '/cart/', { token: user.access });
+    expect(shown.status, shown.text).toBe(200);
+    expect(shown.body.items[0].unit_price).toBe('7.00');
+    const kept = await runInDurableObject(cartOf(env, user.id), (cart: CartDurableObject) => cart.lines().map((l) => l.priceCents));
+    expect(kept).toEqual([500]);
+    await cartOf(env, user.id).abortCheckout(taken.value.token);
+  });
+
   it('prices a line kept without a price (a cart from before lines stored one) with a read up front', async () => {
     const user = await createUser();
     const product = await createProduct(admin, { price: '4.40', stock: 9 });

@@ -25,6 +25,9 @@ export const getCartHandler: AppRouteHandler<typeof getCart> = async (c) => {
     const product = catalog.get(line.productId);
     return product ? [{ line, product }] : [];
   });
+  // Lines whose kept name or price the catalog has changed since: keep what this answer shows.
+  const changed = priced.filter(({ line, product }) => line.priceCents !== product.priceCents || line.name !== product.name);
+  if (changed.length > 0) await cart.keepShown(changed.map(({ product }) => ({ productId: product.id, name: product.name, priceCents: product.priceCents })));
   return c.json(cartBody(priced, c.env.CURRENCY, removed), 200);
 };
 

@@ -66,8 +66,8 @@ async function orderByRef(d1: D1, ref: string): Promise<Order> {
 type Prices = Map<number, Pick<CatalogEntry, 'name' | 'priceCents'>>;
 
 /**
- * The prices the cart holds: D1's at each line's last add or change, what the shopper was
- * shown. Undefined when a line has none (kept before the cart stored prices).
+ * The prices the cart holds: D1's at each line's last add or change, or at the last cart read
+ * that showed a newer one: what the shopper was shown. Undefined when a line has none (kept before the cart stored prices).
  */
 function pricesInCart(lines: CartLine[]): Prices | undefined {
   const prices: Prices = new Map();
@@ -154,8 +154,9 @@ async function commitOrder(env: Bindings, d1: D1, user: AccessClaims, claim: Ide
  *    so a second checkout (a double click) or a change cannot slip in between; the hold is
  *    released on every path.
  * 2. The order is committed in one D1 batch (`commitOrder`) at the prices the cart holds, which
- *    came from D1 at the shopper's last add or change. The batch checks them and the stock in
- *    its own transaction, so the common checkout reaches D1 once: no read before it.
+ *    came from D1 at the shopper's last add, change or look at the cart. The batch checks them
+ *    and the stock in its own transaction, so the common checkout reaches D1 once: no read
+ *    before it.
  * 3. When the batch finds a price or name changed since (or the product gone), checkout reads
  *    the catalog once and commits again at today's prices: the order always charges what D1
  *    says at the moment it is written. Short lines are refused (409) before that second try, and
