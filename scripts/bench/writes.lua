@@ -1,10 +1,10 @@
 -- wrk script of `npm run bench` for the write workloads. Run with as many threads as
 -- connections: each thread has one connection and is one shopper (a token from WRK_TOKENS, by
 -- thread number). WRK_MODE=cart-add: every request adds one unit of a random product from
--- WRK_PRODUCTS, one with room left in its line (see addRequest). WRK_MODE=checkout: the shopper adds a line, then checks out, over and over: the
--- next request follows from the last response (wrk may call request() before it sends
--- anything, so counting requests could start with a checkout of an empty cart). Writes wrk's
--- summary through result.lua.
+-- WRK_PRODUCTS whose line has room left (addRequest). WRK_MODE=checkout: the shopper adds a
+-- line, then checks out, over and over: the next request follows from the last response (wrk
+-- may call request() before it sends anything, so counting requests could start with a
+-- checkout of an empty cart). Writes wrk's summary through result.lua.
 local threads = 0
 function setup(thread)
   threads = threads + 1

@@ -13,10 +13,10 @@ export type { CartError, CartLine, CartResult } from './cart.types.ts';
  *
  * Prices are not answered from here: the API prices every line from D1 at every read. Each
  * line keeps the name and unit price D1 gave at its last add or change, or at the last read of
- * the cart that showed newer ones (`keepShown`), for two uses: to tell
- * the user which line disappeared when a product leaves the catalog, and as checkout's
- * expectation, which its D1 batch checks against the catalog in the same transaction (so
- * checkout needs no read of its own while the prices hold; src/routes/orders/orders.service.ts).
+ * the cart that showed newer ones (`keepShown`), for two uses: to tell the user which line
+ * disappeared when a product leaves the catalog, and as checkout's expectation, which its D1
+ * batch checks against the catalog in the same transaction (so checkout needs no read of its
+ * own while the prices hold; src/routes/orders/orders.service.ts).
  *
  * Methods return results instead of throwing: an error thrown across RPC loses its class.
  */

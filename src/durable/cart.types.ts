@@ -17,8 +17,9 @@ export interface CartLine {
   quantity: number;
   /**
    * The unit price in cents that D1 gave at the line's last add or change, or at the last read of
-   * the cart that showed a newer one: what the shopper was shown, and what checkout expects to charge (its batch checks it against the catalog and
-   * falls back to a read when it no longer holds). Null for a line kept before the cart stored it.
+   * the cart that showed a newer one: what the shopper was shown, and what checkout expects to
+   * charge (its batch checks it against the catalog and falls back to a read when it no longer
+   * holds). Null for a line kept before the cart stored it.
    */
   priceCents: number | null;
 }

@@ -67,7 +67,8 @@ type Prices = Map<number, Pick<CatalogEntry, 'name' | 'priceCents'>>;
 
 /**
  * The prices the cart holds: D1's at each line's last add or change, or at the last cart read
- * that showed a newer one: what the shopper was shown. Undefined when a line has none (kept before the cart stored prices).
+ * that showed a newer one: what the shopper was shown. Undefined when a line has none (kept
+ * before the cart stored prices).
  */
 function pricesInCart(lines: CartLine[]): Prices | undefined {
   const prices: Prices = new Map();
