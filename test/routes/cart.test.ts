@@ -1,5 +1,7 @@
+import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CartSchema } from '../../src/routes/cart/cart.schemas.ts';
+import { readProduct } from '../../src/routes/cart/product-reads.ts';
 import { call, expectProblem } from '../support/api.ts';
 import { interceptD1 } from '../support/d1.ts';
 import { createProduct } from '../support/products.ts';
@@ -244,6 +246,22 @@ describe("a cart add's product read", () => {
       expect(cart.body.items).toHaveLength(2);
       expect(cart.body.item_count).toBe(4);
     }
+  });
+
+  it('goes out a turn after the first read of an idle isolate, with the reads that arrived in that turn: one query', async () => {
+    const products = await Promise.all(['1.00', '2.50', '7.25'].map((price) => createProduct(admin, { price, stock: 5 })));
+    const watch = watchProductReads(new Set(products.map((p) => p.id)));
+    let read: Awaited<ReturnType<typeof readProduct>>[];
+    try {
+      read = await Promise.all([...products.map((p) => readProduct(env, p.id)), readProduct(env, 99_999_997)]);
+    } finally {
+      watch.restore();
+    }
+    expect(read.map((r) => r.product?.priceCents)).toEqual([100, 250, 725, undefined]);
+    expect(new Set(read.map((r) => r.bookmark)).size).toBe(1);
+    expect(read[0]!.bookmark).toMatch(/\S+/);
+    // Sent at once, the first read would have gone alone and the others in a second query.
+    expect(watch.reads).toEqual([[...products.map((p) => p.id), 99_999_997]]);
   });
 
   it('never answers an add from a read that went out before it arrived: a price changed meanwhile shows', async () => {
