@@ -43,8 +43,13 @@ interface Batch {
 }
 
 interface Flight {
-  /** Settles when the query lands, whatever its outcome; for the turn a new batch waits, when the turn ends. */
-  landed: Promise<void>;
+  /**
+   * Settles when the query lands, whatever its outcome. Undefined for the turn a new batch
+   * waits: each member waits that turn on a timer of its own, since a timer set by one request
+   * and awaited by another fails in workerd when the first ends ("Cannot perform I/O on behalf
+   * of a different request").
+   */
+  landed?: Promise<void>;
   since: number;
 }
 
@@ -65,7 +70,7 @@ export async function readProduct(env: Bindings, productId: number): Promise<Pro
   // A member of a batch waits for the flight before it (or the turn a new batch waits), then
   // sends the batch unless another member has: not the request whose flight landed, which may
   // have answered and ended.
-  await awaitOtherRequest(batch.after.landed);
+  await (batch.after.landed ? awaitOtherRequest(batch.after.landed) : nextTurn());
   if (!batch.sent) return pick(await send(env, batch).found, productId);
   const shared = await awaitOtherRequest(batch.found);
   // The batch failed, or the request that sent it ended first: read alone (a D1 error shows here).
@@ -77,7 +82,7 @@ function join(env: Bindings, productId: number): { batch: Batch; own: boolean } 
     // None out: this read opens a batch that goes out after a turn of the event loop, so the
     // requests arriving together share its query instead of each sending one. A batch left
     // behind a lost flight is its members' to send: new reads no longer join it.
-    flight = { landed: nextTurn(), since: Date.now() };
+    flight = { since: Date.now() };
     next = undefined;
   }
   const batch = (next ??= open(flight));
@@ -96,11 +101,12 @@ function send(env: Bindings, batch: Batch): Batch {
   if (next === batch) next = undefined;
   const out = query(env, [...batch.ids]);
   batch.settle(out);
-  const sent: Flight = { landed: out.then(noop, noop), since: Date.now() };
+  const landed = out.then(noop, noop);
+  const sent: Flight = { landed, since: Date.now() };
   flight = sent;
-  // Landed with no batch behind it: the next read goes out at once. With one behind it, the
-  // flight stays, so reads arriving meanwhile join that batch until a member sends it.
-  void sent.landed.then(() => {
+  // Landed with no batch behind it: the next read opens a batch of its own. With one behind it,
+  // the flight stays, so reads arriving meanwhile join that batch until a member sends it.
+  void landed.then(() => {
     if (flight === sent && next === undefined) flight = undefined;
   });
   return batch;
