@@ -87,6 +87,11 @@ export async function prepareWrites(url: string, admin: { username: string; pass
   };
 }
 
+/** Empties these shoppers' carts. */
+async function emptyCarts(url: string, tokens: string[]): Promise<void> {
+  await inBatches(tokens, 10, (token) => api(url, 'DELETE', '/cart/', undefined, token));
+}
+
 function pick<T>(items: readonly T[]): T {
   return items[Math.floor(Math.random() * items.length)] as T;
 }
@@ -119,7 +124,7 @@ async function measureWritesWithAutocannon(url: string, fixture: WriteFixture, l
   ];
   const adds = await measureRequests(url, { name: 'cart-add', sample: `POST /cart/, ${fixture.tokens.length} shoppers` }, load, cartAdd);
   // Checkouts start from empty carts.
-  await inBatches(fixture.tokens, 10, (token) => api(url, 'DELETE', '/cart/', undefined, token));
+  await emptyCarts(url, fixture.tokens);
 
   const shopperOf = (context: Record<string, unknown>) => (context['token'] ??= fixture.tokens[next++ % fixture.tokens.length]) as string;
   const cycle: AutocannonRequest[] = [
@@ -138,13 +143,13 @@ async function measureWritesWithWrk(url: string, fixture: WriteFixture, load: Lo
     writeFileSync(tokens, `${fixture.tokens.join('\n')}\n`);
     writeFileSync(products, `${fixture.productIds.join('\n')}\n`);
     // Cart adds start each run from empty carts: writes.lua counts each line's units from there.
-    const emptyCarts = () => inBatches(fixture.tokens.slice(0, load.connections), 10, (token) => api(url, 'DELETE', '/cart/', undefined, token)).then(() => undefined);
-    return { script: 'writes.lua', env: { WRK_TOKENS: tokens, WRK_PRODUCTS: products, WRK_MODE: mode }, threads: load.connections, ...(mode === 'cart-add' ? { beforeRun: emptyCarts } : {}) };
+    const beforeRun = () => emptyCarts(url, fixture.tokens.slice(0, load.connections));
+    return { script: 'writes.lua', env: { WRK_TOKENS: tokens, WRK_PRODUCTS: products, WRK_MODE: mode }, threads: load.connections, ...(mode === 'cart-add' ? { beforeRun } : {}) };
   };
   const adds = await measureWithWrkScript(url, { name: 'cart-add', sample: `POST /cart/, ${load.connections} shoppers, one per connection` }, load, script('cart-add'));
   // Checkouts start from empty carts, once the adds still in flight when wrk stopped have landed.
   await sleep(1000);
-  await inBatches(fixture.tokens, 10, (token) => api(url, 'DELETE', '/cart/', undefined, token));
+  await emptyCarts(url, fixture.tokens);
   const checkouts = await measureWithWrkScript(
     url,
     { name: 'checkout', sample: 'POST /cart/ then POST /orders/, one shopper per connection' },

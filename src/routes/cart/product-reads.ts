@@ -45,9 +45,8 @@ interface Batch {
 interface Flight {
   /**
    * Settles when the query lands, whatever its outcome. Undefined for the turn a new batch
-   * waits: each member waits that turn on a timer of its own, since a timer set by one request
-   * and awaited by another fails in workerd when the first ends ("Cannot perform I/O on behalf
-   * of a different request").
+   * waits: each member waits that turn on a timer of its own, since a timer fires only while
+   * the request that set it lives.
    */
   landed?: Promise<void>;
   since: number;
@@ -55,7 +54,7 @@ interface Flight {
 
 /** D1 binds at most 100 parameters a query; a full batch goes out at once. */
 const MAX_BATCH_PRODUCTS = 50;
-/** A flight out longer than this is taken for lost (its request ended): reads go out alone again. */
+/** A flight out longer than this is taken for lost (its request ended): the next read opens a new batch. */
 const LOST_FLIGHT_MS = 1000;
 
 /** The query out last (or the turn a new batch waits), until it lands with no batch waiting behind it. */
