@@ -169,6 +169,18 @@ const SHARED_WAIT_MS = 1000;
  * the promise never settles, and a waiter with nothing else pending would itself be canceled as
  * hung: 500s that spread to every later request for the key (seen priming 100,000 products).
  * The timer is the waiter's own pending event.
+ *
+ * A promise shared this way is made and settled by one request, the one that does the work (a
+ * read, a check, a query, an invalidation round), never made by one request and settled by
+ * another. workerd runs the reactions to a promise settled from another request later, in the
+ * request that made it, and its source notes that once that request has ended they run at once
+ * in the settling request instead. Promises made by one request and settled by another (a cart
+ * product batch's, made by the read that opened it and settled by the member that sent it; an
+ * invalidation round's, made by its first writer and settled by the one that sent it) raised
+ * "Cannot perform I/O on behalf of a different request (I/O type: RefcountedFulfiller)" under
+ * bursts that stalled the event loop (password hashing), sometimes with a request that never
+ * answered: in 6 of 45 runs of `test/burst.test.ts` at three times its size, and in none of 30
+ * once each promise was made by the request that settles it.
  */
 export async function awaitOtherRequest<T>(promise: Promise<T>, ms = SHARED_WAIT_MS): Promise<{ value: T } | undefined> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -705,10 +717,11 @@ interface Round {
   generation: string;
   /** The round sent before it (a round opens only once the last one has begun), until this one begins. */
   previous: Round | undefined;
-  begun: boolean;
-  /** Settles once the round has been sent or has failed; never rejects. */
-  sent: Promise<void>;
-  settle: (outcome: Promise<void>) => void;
+  /**
+   * Set when the round begins: settles once it has been sent or has failed, and never rejects.
+   * Made by the request that sends the round, so it settles in the request that made it (`begin`).
+   */
+  sent?: Promise<void> | undefined;
 }
 
 /** The round not yet begun, which a new write joins; the round opened last. */
@@ -729,8 +742,7 @@ function publish(env: Bindings, productIds: number[], generation: string, backgr
 }
 
 function openRound(): Round {
-  const { promise: sent, resolve: settle } = deferred<void>();
-  const round: Round = { seq: ++rounds, ids: new Set(), generation: '', previous: lastOpened, begun: false, sent, settle };
+  const round: Round = { seq: ++rounds, ids: new Set(), generation: '', previous: lastOpened };
   nextRound = round;
   lastOpened = round;
   return round;
@@ -739,16 +751,16 @@ function openRound(): Round {
 /** One writer of a round: sends it once the round before it has been sent, unless another writer has. */
 async function send(env: Bindings, round: Round, background: boolean): Promise<void> {
   // Bounded: a round whose request was canceled mid-way may never end, or no later round would run.
-  if (round.previous) await awaitOtherRequest(round.previous.sent);
+  if (round.previous?.sent) await awaitOtherRequest(round.previous.sent);
   // A background write waits out the interval, and stops early once another writer begins the
   // round. On timers of its own: a promise that another request settles may never reach this one
   // (awaitOtherRequest), and a wait on one had workerd cancel checkouts' waitUntil as hung.
   const { roundMs } = cacheSettings(env);
   const left = () => lastBegunAt + roundMs - Date.now();
-  while (background && !round.begun && left() > 0) {
+  while (background && round.sent === undefined && left() > 0) {
     await new Promise((resolve) => setTimeout(resolve, Math.min(left(), ROUND_POLL_MS)));
   }
-  if (!round.begun) return begin(env, round);
+  if (round.sent === undefined) return begin(env, round);
   if ((await awaitOtherRequest(round.sent)) === undefined) {
     // Sent from another request and not done yet: this writer goes on, and says so. Its isolate
     // shows the write already, and the other isolates learn of it from the change feed.
@@ -764,7 +776,6 @@ async function send(env: Bindings, round: Round, background: boolean): Promise<v
  * succeeded would tell a client to retry what was done: a second product, a second job.
  */
 function begin(env: Bindings, round: Round): Promise<void> {
-  round.begun = true;
   lastBegunAt = Date.now();
   round.previous = undefined;
   if (nextRound === round) nextRound = undefined;
@@ -779,7 +790,7 @@ function begin(env: Bindings, round: Round): Promise<void> {
   })().catch((error: unknown) => {
     logLine(env, 'error', 'catalog invalidation round failed', { products: [...round.ids], message: errorMessage(error) });
   });
-  round.settle(writes);
+  round.sent = writes;
   return writes;
 }
 

@@ -1,5 +1,5 @@
 import type { Bindings } from '../../env.ts';
-import { awaitOtherRequest, deferred } from '../../lib/catalog-cache.ts';
+import { awaitOtherRequest } from '../../lib/catalog-cache.ts';
 import { type CatalogEntry, catalogEntries } from './cart.service.ts';
 
 /**
@@ -37,9 +37,12 @@ interface Batch {
   ids: Set<number>;
   /** The flight this batch goes out after: once it lands, the first member to wake sends the batch. */
   after: Flight;
-  sent: boolean;
-  found: Promise<Found>;
-  settle: (found: Promise<Found>) => void;
+  /**
+   * The batch's query, once a member has sent it. Made by the request that sends it, not by the
+   * one that opened the batch, so that it settles in the request that made it
+   * (`awaitOtherRequest` says why).
+   */
+  found?: Promise<Found> | undefined;
 }
 
 interface Flight {
@@ -64,19 +67,20 @@ let next: Batch | undefined;
 
 /** The product now (undefined when it is not in the catalog), and the bookmark of the read. */
 export async function readProduct(env: Bindings, productId: number): Promise<ProductRead> {
-  const { batch, own } = join(env, productId);
-  if (own) return pick(await batch.found, productId);
+  const { batch, sent } = join(env, productId);
+  if (sent) return pick(await sent, productId);
   // A member of a batch waits for the flight before it (or the turn a new batch waits), then
   // sends the batch unless another member has: not the request whose flight landed, which may
   // have answered and ended.
   await (batch.after.landed ? awaitOtherRequest(batch.after.landed) : nextTurn());
-  if (!batch.sent) return pick(await send(env, batch).found, productId);
+  if (batch.found === undefined) return pick(await send(env, batch), productId);
   const shared = await awaitOtherRequest(batch.found);
   // The batch failed, or the request that sent it ended first: read alone (a D1 error shows here).
   return pick(shared?.value ?? (await query(env, [productId])), productId);
 }
 
-function join(env: Bindings, productId: number): { batch: Batch; own: boolean } {
+/** The batch a read joins, and its query when this read filled the batch and sent it. */
+function join(env: Bindings, productId: number): { batch: Batch; sent?: Promise<Found> } {
   if (flight === undefined || Date.now() - flight.since > LOST_FLIGHT_MS) {
     // None out: this read opens a batch that goes out after a turn of the event loop, so the
     // requests arriving together share its query instead of each sending one. A batch left
@@ -86,20 +90,18 @@ function join(env: Bindings, productId: number): { batch: Batch; own: boolean } 
   }
   const batch = (next ??= open(flight));
   batch.ids.add(productId);
-  if (batch.ids.size >= MAX_BATCH_PRODUCTS) return { batch: send(env, batch), own: true };
-  return { batch, own: false };
+  if (batch.ids.size >= MAX_BATCH_PRODUCTS) return { batch, sent: send(env, batch) };
+  return { batch };
 }
 
 function open(after: Flight): Batch {
-  const { promise: found, resolve: settle } = deferred<Found>();
-  return { ids: new Set(), after, sent: false, found, settle };
+  return { ids: new Set(), after };
 }
 
-function send(env: Bindings, batch: Batch): Batch {
-  batch.sent = true;
+function send(env: Bindings, batch: Batch): Promise<Found> {
   if (next === batch) next = undefined;
   const out = query(env, [...batch.ids]);
-  batch.settle(out);
+  batch.found = out;
   const landed = out.then(noop, noop);
   const sent: Flight = { landed, since: Date.now() };
   flight = sent;
@@ -108,7 +110,7 @@ function send(env: Bindings, batch: Batch): Batch {
   void landed.then(() => {
     if (flight === sent && next === undefined) flight = undefined;
   });
-  return batch;
+  return out;
 }
 
 async function query(env: Bindings, productIds: number[]): Promise<Found> {
