@@ -22,7 +22,7 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symli
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type LoadOptions, type Measurement, type Target, measure, mixed, targets } from './bench/load.ts';
-import { type RunningServer, answers, spawnServer, stopAllServers } from './bench/servers.ts';
+import { type RunningServer, answers, runBenchmark, spawnServer, stopAllServers } from './bench/servers.ts';
 import { measureWrites, prepareWrites } from './bench/writes.ts';
 import { d1Execute, readDevVars, root, wranglerEnv } from './lib.ts';
 
@@ -213,14 +213,4 @@ async function main(): Promise<number> {
   return failed.length > 0 ? 1 : 0;
 }
 
-// Ctrl-C reaches only this process group; the servers live in their own and must be stopped.
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    void stopAllServers().finally(() => process.exit(130));
-  });
-}
-try {
-  process.exitCode = await main();
-} finally {
-  await stopAllServers();
-}
+await runBenchmark(main);

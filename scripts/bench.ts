@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import './assets.ts';
 import { type DrfServer, drfMissing, startDrf } from './bench/drf.ts';
 import { type LoadOptions, type Measurement, LOAD_GENERATOR, measure, mixed, targets } from './bench/load.ts';
-import { type ServingPath, type WorkerName, startServer, stopAllServers } from './bench/servers.ts';
+import { type ServingPath, type WorkerName, runBenchmark, startServer } from './bench/servers.ts';
 import { measureFloorCheckoutsAlone, measureWrites, prepareWrites } from './bench/writes.ts';
 import { d1Execute, readDevVars, root, wrangler } from './lib.ts';
 import { seed } from './seed.ts';
@@ -559,14 +559,4 @@ async function main(): Promise<number> {
   return failed.length > 0 ? 1 : 0;
 }
 
-// Ctrl-C reaches only this process group; the servers live in their own and must be stopped.
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    void stopAllServers().finally(() => process.exit(130));
-  });
-}
-try {
-  process.exitCode = await main();
-} finally {
-  await stopAllServers();
-}
+await runBenchmark(main);

@@ -231,3 +231,21 @@ async function stopGroup(child: ChildProcess, pgid: number): Promise<void> {
 export async function stopAllServers(): Promise<void> {
   await Promise.all([...running.values()].map((stop) => stop()));
 }
+
+/**
+ * Runs a benchmark's `main` and sets the exit code it returns. Every server it started stops when
+ * it ends or fails, and on Ctrl-C: the signal reaches only this process group, and the servers
+ * live in groups of their own.
+ */
+export async function runBenchmark(main: () => Promise<number>): Promise<void> {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      void stopAllServers().finally(() => process.exit(130));
+    });
+  }
+  try {
+    process.exitCode = await main();
+  } finally {
+    await stopAllServers();
+  }
+}
