@@ -22,9 +22,9 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symli
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type LoadOptions, type Measurement, type Target, measure, mixed, targets } from './bench/load.ts';
-import { type RunningServer, answers, runBenchmark, spawnServer, stopAllServers } from './bench/servers.ts';
-import { measureWrites, prepareWrites } from './bench/writes.ts';
-import { d1Execute, readDevVars, root, wranglerEnv } from './lib.ts';
+import { type RunningServer, answers, ramDisk, runBenchmark, spawnServer, stopAllServers } from './bench/servers.ts';
+import { benchAdmin, measureWrites, prepareWrites } from './bench/writes.ts';
+import { d1Execute, root, wranglerEnv } from './lib.ts';
 
 /** Read targets by the name `--targets` takes: the names `npm run bench` reports them under. */
 const READS: Record<string, string> = {
@@ -66,12 +66,14 @@ function options() {
   const chosen = values.targets.split(',').map((t) => t.trim()).filter((t) => t !== '');
   const unknown = chosen.filter((t) => t !== WRITES && !(t in READS));
   if (unknown.length > 0 || chosen.length === 0) throw new Error(`--targets takes ${[WRITES, ...Object.keys(READS)].join(', ')}; not ${unknown.join(', ') || 'nothing'}`);
-  if (values.ram && !existsSync('/dev/shm')) throw new Error('--ram needs a tmpfs at /dev/shm');
+  // Where `--ram` keeps both states: a tmpfs, or nothing when there is none.
+  const tmpfs = values.ram ? ramDisk() : undefined;
+  if (values.ram && tmpfs === undefined) throw new Error('--ram needs a tmpfs at /dev/shm');
   return {
     ref,
     pairs: whole(values.pairs, 'pairs', 1),
     targets: chosen,
-    ram: values.ram,
+    tmpfs,
     load: { duration: whole(values.duration, 'duration', 1), warmup: whole(values.warmup, 'warmup', 0), connections: whole(values.connections, 'connections', 1) } satisfies LoadOptions,
   };
 }
@@ -152,19 +154,19 @@ function report(rows: Row[], names: Record<Side, string>, pairs: number): string
 }
 
 async function main(): Promise<number> {
-  const { ref, pairs, targets: chosen, ram, load } = options();
+  const { ref, pairs, targets: chosen, tmpfs, load } = options();
+  const ram = tmpfs !== undefined;
   const commit = git(['rev-parse', '--verify', `${ref}^{commit}`]);
   const dirty = git(['status', '--porcelain', '--untracked-files=no']) !== '';
   const names: Record<Side, string> = { A: `${commit.slice(0, 7)} (${ref})`, B: `the working tree at ${git(['rev-parse', '--short', 'HEAD'])}${dirty ? ' with uncommitted changes' : ''}` };
   const ids = (d1Execute('SELECT id FROM products', { maxBuffer: 256 * 2 ** 20 }) as { id: number }[]).map((row) => row.id);
   if (ids.length === 0) throw new Error('the local catalog is empty: run `npm run seed` (or `npm run bench` once) first');
-  const vars = readDevVars();
-  const admin = { username: vars['ADMIN_USERNAME'] || 'admin', password: vars['ADMIN_PASSWORD'] || 'admin-password-change-me' };
+  const admin = benchAdmin();
   console.log(`A/B over ${pairs} pairs, ${ids.length} products, ${load.connections} connections, ${load.duration} s per target after ${load.warmup} s of warm-up, state ${ram ? 'in RAM' : 'on disk'}`);
   console.log(`A: ${names.A}\nB: ${names.B}`);
 
   const worktree = worktreeOf(commit);
-  const states = mkdtempSync(join(ram ? '/dev/shm' : join(root, '.wrangler', 'bench'), 'ab-state-'));
+  const states = mkdtempSync(join(tmpfs ?? join(root, '.wrangler', 'bench'), 'ab-state-'));
   const rows: Row[] = [];
   try {
     const servers = { A: await serve('A', worktree.dir, join(states, 'A')), B: await serve('B', root, join(states, 'B')) };

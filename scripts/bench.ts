@@ -9,7 +9,7 @@
 //   npm run bench -- --duration 10 --connections 10 --warmup 2 [--no-drf]
 //   npm run bench -- --products 100000 --no-dev     a bigger catalog, on npm start only (bench/results-100000.md)
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -19,9 +19,9 @@ import { parseArgs } from 'node:util';
 import './assets.ts';
 import { type DrfServer, drfMissing, startDrf } from './bench/drf.ts';
 import { type LoadOptions, type Measurement, LOAD_GENERATOR, measure, mixed, targets } from './bench/load.ts';
-import { type ServingPath, type WorkerName, runBenchmark, startServer } from './bench/servers.ts';
-import { measureFloorCheckoutsAlone, measureWrites, prepareWrites } from './bench/writes.ts';
-import { d1Execute, readDevVars, root, wrangler } from './lib.ts';
+import { type ServingPath, type WorkerName, ramDisk, runBenchmark, startServer } from './bench/servers.ts';
+import { benchAdmin, measureFloorCheckoutsAlone, measureWrites, prepareWrites } from './bench/writes.ts';
+import { d1Execute, root, wrangler } from './lib.ts';
 import { seed } from './seed.ts';
 
 /** The catalog the issue's figures are at. Another size (`--products`) reports to files of its own. */
@@ -47,15 +47,6 @@ const SECTIONS: Section[] = [
  * workload, the writes and the floors. Production D1 does not fsync on the worker's machine.
  */
 const RAM_WORKERS: WorkerName[] = ['edgeshop', 'edgeshop-nocache', 'floor'];
-const TMPFS_MAGIC = 0x01021994;
-/** A tmpfs to hold the `ram` section's state, or undefined (that section is then skipped). */
-function ramDisk(): string | undefined {
-  try {
-    return statfsSync('/dev/shm').type === TMPFS_MAGIC ? '/dev/shm' : undefined;
-  } catch {
-    return undefined;
-  }
-}
 // Clear of the 8787 that `npm run dev` and `npm start` use by default.
 const PORTS: Record<ServingPath, Partial<Record<WorkerName, number>>> = {
   'wrangler-dev': { edgeshop: 8801, 'edgeshop-nocache': 8807, bare: 8802, 'bare-assets': 8805, floor: 8809 },
@@ -466,8 +457,7 @@ async function main(): Promise<number> {
   );
   console.log(`load: ${LOAD_GENERATOR}. The load generator shares the machine with the server.\n`);
 
-  const vars = readDevVars();
-  const admin = { username: vars['ADMIN_USERNAME'] || 'admin', password: vars['ADMIN_PASSWORD'] || 'admin-password-change-me' };
+  const admin = benchAdmin();
   const drf = await measureDrf(ids, load, drfEnabled);
   const runs: Run[] = [];
   const tmpfs = ramDisk();

@@ -1,7 +1,7 @@
 // Starts the servers under test, each in a process group of its own: the load generator never
 // shares an event loop with a server, and stopping a group takes its workerd children with it.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { root, WRANGLER_BIN, wranglerEnv } from '../lib.ts';
@@ -45,6 +45,16 @@ function loadVars(worker: WorkerName): [string, string][] {
   return [];
 }
 const STOP_TIMEOUT_MS = 5_000;
+
+const TMPFS_MAGIC = 0x01021994;
+/** A tmpfs to hold a server's state in RAM (`--persist-to`), or undefined where /dev/shm is not one. */
+export function ramDisk(): string | undefined {
+  try {
+    return statfsSync('/dev/shm').type === TMPFS_MAGIC ? '/dev/shm' : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Servers not stopped yet, by process group id. */
 const running = new Map<number, () => Promise<void>>();

@@ -13,6 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Request as AutocannonRequest } from 'autocannon';
+import { readDevVars } from '../lib.ts';
 import { LOAD_GENERATOR, type LoadOptions, type Measurement, measureRequests, measureWithWrkScript, type WrkScript } from './load.ts';
 
 const BENCH_PRODUCTS = 20;
@@ -53,6 +54,12 @@ async function inBatches<T, R>(items: T[], width: number, task: (item: T) => Pro
   const out: R[] = [];
   for (let i = 0; i < items.length; i += width) out.push(...(await Promise.all(items.slice(i, i + width).map(task))));
   return out;
+}
+
+/** The local admin (.dev.vars, as `npm run dev` seeded it), who makes and deletes the bench products. */
+export function benchAdmin(): { username: string; password: string } {
+  const vars = readDevVars();
+  return { username: vars['ADMIN_USERNAME'] || 'admin', password: vars['ADMIN_PASSWORD'] || 'admin-password-change-me' };
 }
 
 export async function prepareWrites(url: string, admin: { username: string; password: string }, connections: number): Promise<WriteFixture> {
